@@ -1,0 +1,85 @@
+# The one entry point for humans and CI. `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYO3_PYTHON := $(abspath $(PY))
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+FUZZ_SECONDS ?= 60
+
+$(STAMP): requirements/dev.txt requirements/bench.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt -r requirements/bench.txt
+	touch $@
+
+.PHONY: install  ## Create the virtual environment with the pinned tools and peers
+install: $(STAMP)
+
+.PHONY: system-deps  ## Install Debian's chromium (browser tests) and wrk (benchmarks) when missing
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium wrk >/dev/null; \
+	fi
+
+.PHONY: build  ## Build the extension in release mode into the virtual environment
+build: $(STAMP)
+	maturin develop --release --quiet
+
+.PHONY: build-dev  ## Build the extension in debug mode (overflow checks on)
+build-dev: $(STAMP)
+	maturin develop --quiet
+
+.PHONY: test  ## Set everything up, then run the Rust and Python test suites
+test: system-deps build
+	cargo test --no-default-features --quiet
+	$(PY) -m pytest
+
+.PHONY: lint  ## cargo fmt/clippy, ruff, mypy --strict and stubtest
+lint: build
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	cargo clippy --all-targets --no-default-features --quiet -- -D warnings
+	ruff check python tests benches
+	ruff format --check python tests benches
+	mypy
+	$(PY) -m mypy.stubtest wsrs._wsrs --allowlist .mypy-stubtest-allowlist
+
+.PHONY: format  ## Format Rust and Python sources
+format: $(STAMP)
+	cargo fmt --all
+	ruff check --fix-only python tests benches
+	ruff format python tests benches
+
+.PHONY: demo  ## Build and start the demo server on http://$(HOST):$(PORT)/
+demo: build
+	$(PY) -m wsrs serve --host $(HOST) --port $(PORT)
+
+.PHONY: bench  ## Run every benchmark against the peers and print the ratio tables
+bench: system-deps build
+	$(PY) -m benches.codec
+	$(PY) -m benches.http_parse
+	$(PY) -m benches.roundtrip
+	$(PY) -m benches.http_server
+
+.PHONY: fuzz  ## Run each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain)
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	for target in $$(cargo +nightly fuzz list --fuzz-dir fuzz); do \
+		cargo +nightly fuzz run --fuzz-dir fuzz $$target fuzz/seeds/$$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+.PHONY: clean  ## Remove build products and the virtual environment
+clean:
+	rm -rf target fuzz/target $(VENV) python/wsrs/*.so
+
+.PHONY: help  ## List the targets
+help:
+	@grep -E '^\.PHONY: [a-z-]+  ## ' $(MAKEFILE_LIST) | sed -E 's/^\.PHONY: ([a-z-]+)  ## (.*)/  \1\t\2/' | expand -t 16

@@ -1,0 +1,27 @@
+"""wsrs: fast, strict WebSocket and HTTP/1.1 for Python on asyncio and trio."""
+
+from wsrs._wsrs import __version__
+from wsrs.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    HandshakeError,
+    LocalProtocolError,
+    PayloadTooBig,
+    ProtocolError,
+    RemoteProtocolError,
+    WsrsError,
+)
+
+__all__ = [
+    "ConnectionClosed",
+    "ConnectionClosedError",
+    "ConnectionClosedOK",
+    "HandshakeError",
+    "LocalProtocolError",
+    "PayloadTooBig",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "WsrsError",
+    "__version__",
+]

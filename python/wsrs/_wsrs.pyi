@@ -1,0 +1,12 @@
+"""The Rust core of wsrs (built by maturin from `rust/`): byte work only, no I/O and no time."""
+
+__version__: str
+
+DEFAULT_MAX_FRAME_SIZE: int
+DEFAULT_MAX_HEAD_SIZE: int
+
+class CloseReason:
+    @property
+    def code(self) -> int: ...
+    @property
+    def message(self) -> str: ...

@@ -1,0 +1,27 @@
+"""Shared fixtures: every async test runs on asyncio and on trio through anyio's pytest plugin."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("fast", max_examples=100, deadline=None)
+settings.register_profile(
+    "slow", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+BACKENDS = [
+    pytest.param(("asyncio", {"use_uvloop": False}), id="asyncio"),
+    pytest.param(("trio", {}), id="trio"),
+]
+UVLOOP = pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop")
+
+
+@pytest.fixture(params=BACKENDS)
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
+    """Run the test once per event loop; end-to-end modules add uvloop with `all_backends`."""
+    backend: tuple[str, dict[str, object]] = request.param
+    return backend
