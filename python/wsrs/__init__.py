@@ -1,6 +1,24 @@
-"""wsrs: fast, strict WebSocket and HTTP/1.1 for Python on asyncio and trio."""
+"""wsrs: fast, strict WebSocket and HTTP/1.1 for Python on asyncio and trio.
 
-from wsrs._wsrs import __version__
+The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding) is done in Rust;
+sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
+"""
+
+from wsrs._wsrs import (
+    ChunkedDecoder,
+    CloseCode,
+    CloseReason,
+    Frame,
+    FrameDecoder,
+    FrameEncoder,
+    FrameType,
+    HttpLimits,
+    RequestParser,
+    __version__,
+)
+from wsrs.chunked import DecoderJob, decode_chunked, encode_chunked
+from wsrs.client import connect
+from wsrs.config import SessionConfig
 from wsrs.exceptions import (
     ConnectionClosed,
     ConnectionClosedError,
@@ -12,16 +30,51 @@ from wsrs.exceptions import (
     RemoteProtocolError,
     WsrsError,
 )
+from wsrs.http import BodyStream, Headers, Request, Response
+from wsrs.pingpong import pinger, ponger
+from wsrs.pipeline import PipelineJob, start_connection_pipeline
+from wsrs.server import App, Server, serve
+from wsrs.session import DefaultWebSocketSession, WebSocketSession
+from wsrs.timeouts import TimeoutQueue, Timers
 
 __all__ = [
+    "App",
+    "BodyStream",
+    "ChunkedDecoder",
+    "CloseCode",
+    "CloseReason",
     "ConnectionClosed",
     "ConnectionClosedError",
     "ConnectionClosedOK",
+    "DecoderJob",
+    "DefaultWebSocketSession",
+    "Frame",
+    "FrameDecoder",
+    "FrameEncoder",
+    "FrameType",
     "HandshakeError",
+    "Headers",
+    "HttpLimits",
     "LocalProtocolError",
     "PayloadTooBig",
+    "PipelineJob",
     "ProtocolError",
     "RemoteProtocolError",
+    "Request",
+    "RequestParser",
+    "Response",
+    "Server",
+    "SessionConfig",
+    "TimeoutQueue",
+    "Timers",
+    "WebSocketSession",
     "WsrsError",
     "__version__",
+    "connect",
+    "decode_chunked",
+    "encode_chunked",
+    "pinger",
+    "ponger",
+    "serve",
+    "start_connection_pipeline",
 ]

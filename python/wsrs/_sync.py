@@ -1,0 +1,156 @@
+"""The two waiting primitives the hot paths need, cheaper than an anyio Event per wait.
+
+`Parking` is where tasks wait until a synchronous callback (a socket read, a write buffer draining)
+wakes them all; waiters re-check their condition after waking. `Deferred` is a value set once and
+awaited by anyone. Both are created in async context, which picks the asyncio or trio flavour once;
+`wake()` and `set()` may then be called from plain callbacks, as asyncio protocols do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Generator
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def running_trio() -> bool:
+    """True when called from a trio task, False under asyncio."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
+
+
+class Parking:
+    """Tasks park here with `await park()` until `wake()`; cancellation unparks cleanly."""
+
+    __slots__ = ("_impl",)
+
+    def __init__(self) -> None:
+        self._impl: _AsyncioParking | _TrioParking = (
+            _TrioParking() if running_trio() else _AsyncioParking()
+        )
+
+    async def park(self) -> None:
+        """Wait until the next `wake()`."""
+        await self._impl.park()
+
+    def wake(self) -> None:
+        """Wake every parked task; callable from synchronous callbacks."""
+        self._impl.wake()
+
+    @property
+    def occupied(self) -> bool:
+        """True while a task is parked."""
+        return self._impl.occupied
+
+
+class _AsyncioParking:
+    __slots__ = ("_futures", "_loop")
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._futures: list[asyncio.Future[None]] = []
+
+    async def park(self) -> None:
+        future = self._loop.create_future()
+        self._futures.append(future)
+        try:
+            await future
+        finally:
+            if not future.done():
+                self._futures.remove(future)
+
+    def wake(self) -> None:
+        futures, self._futures = self._futures, []
+        for future in futures:
+            if not future.done():
+                future.set_result(None)
+
+    @property
+    def occupied(self) -> bool:
+        return bool(self._futures)
+
+
+class _TrioParking:
+    __slots__ = ("_tasks",)
+
+    def __init__(self) -> None:
+        self._tasks: list[Any] = []
+
+    async def park(self) -> None:
+        import trio
+
+        task = trio.lowlevel.current_task()
+        self._tasks.append(task)
+
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            self._tasks.remove(task)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+    def wake(self) -> None:
+        import trio
+
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            trio.lowlevel.reschedule(task)
+
+    @property
+    def occupied(self) -> bool:
+        return bool(self._tasks)
+
+
+class Deferred(Generic[T]):
+    """A value that is set exactly once and can be awaited any number of times.
+
+    The counterpart of Ktor's `Deferred`: `await deferred` waits for the value; `done()` and
+    `result()` read it without waiting.
+    """
+
+    __slots__ = ("_done", "_parking", "_value")
+
+    def __init__(self) -> None:
+        self._parking = Parking()
+        self._done = False
+        self._value: T | None = None
+
+    def set(self, value: T) -> bool:
+        """Set the value unless it was set before; True when this call set it."""
+        if self._done:
+            return False
+        self._value = value
+        self._done = True
+        self._parking.wake()
+        return True
+
+    def done(self) -> bool:
+        """True once the value is set."""
+        return self._done
+
+    def result(self) -> T:
+        """The value; `RuntimeError` while it is not set."""
+        if not self._done:
+            raise RuntimeError("the value is not set yet")
+        return self._value  # type: ignore[return-value]
+
+    async def wait(self) -> T:
+        """Wait for the value and return it."""
+        while not self._done:
+            await self._parking.park()
+        return self._value  # type: ignore[return-value]
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self.wait().__await__()
+
+    def __repr__(self) -> str:
+        state = f"value={self._value!r}" if self._done else "pending"
+        return f"<Deferred {state}>"

@@ -1,0 +1,204 @@
+"""The byte transport under the HTTP pipeline and WebSocket sessions.
+
+Consumers are written against asyncio's Protocol/Transport interface: they receive bytes through
+synchronous callbacks (`data_received`, `eof_received`, `connection_lost`, `pause_writing`,
+`resume_writing`) and write with a non-blocking `transport.write`. On asyncio that interface is
+the event loop's own transport, so each socket read goes straight to the consumer with no task
+switch (see ARCHITECTURE.md, "Transport"). On trio, or over any anyio byte stream,
+`StreamTransport` provides the same interface with one reader and one writer task. An upgrade
+hands the transport to the next consumer with `set_protocol`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSAttribute
+
+from wsrs._sync import Parking
+
+__all__ = ["Consumer", "StreamTransport", "Transport"]
+
+DEFAULT_WRITE_HIGH = 64 * 1024
+"""Bytes buffered for writing before consumers are told to pause (`pause_writing`)."""
+DEFAULT_WRITE_LOW = 16 * 1024
+"""Buffered bytes at or below which writing resumes (`resume_writing`)."""
+
+
+class Consumer(Protocol):
+    """What a transport feeds: the `asyncio.Protocol` methods for data and flow control."""
+
+    def data_received(self, data: bytes) -> None: ...
+    def eof_received(self) -> bool | None: ...
+    def connection_lost(self, exc: Exception | None) -> None: ...
+    def pause_writing(self) -> None: ...
+    def resume_writing(self) -> None: ...
+
+
+class Transport(Protocol):
+    """The subset of `asyncio.Transport` the consumers use."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None: ...
+    def is_closing(self) -> bool: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def get_write_buffer_size(self) -> int: ...
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+    def set_protocol(self, protocol: Any) -> None: ...
+
+
+class StreamTransport:
+    """asyncio's transport interface over an anyio byte stream, driven by `run()`.
+
+    `run()` reads and writes until the connection ends: one task receives and calls the consumer,
+    the other sends everything written since its last send in one `send` call.
+    """
+
+    def __init__(self, stream: anyio.abc.ByteStream, consumer: Consumer) -> None:
+        self._stream = stream
+        self._consumer = consumer
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._high = DEFAULT_WRITE_HIGH
+        self._low = DEFAULT_WRITE_LOW
+        self._writing_paused = False
+        self._reading_paused = False
+        self._closing = False
+        self._lost = False
+        self._writer_parking = Parking()
+        self._reader_parking = Parking()
+        self._scope: anyio.CancelScope | None = None
+
+    async def run(self) -> None:
+        """Pump bytes both ways until the connection ends; then `connection_lost` runs once."""
+        error: Exception | None = None
+        try:
+            async with anyio.create_task_group() as tg:
+                self._scope = tg.cancel_scope
+                tg.start_soon(self._write_loop)
+                await self._read_loop()
+        except* (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as group:
+            error = group.exceptions[0]  # type: ignore[assignment]
+        finally:
+            self._closing = True
+            with anyio.CancelScope(shield=True):
+                await anyio.aclose_forcefully(self._stream)
+            if not self._lost:
+                self._lost = True
+                self._consumer.connection_lost(error)
+
+    async def _read_loop(self) -> None:
+        stream = self._stream
+        while not self._closing:
+            if self._reading_paused:
+                await self._reader_parking.park()
+                continue
+            try:
+                data = await stream.receive()
+            except anyio.EndOfStream:
+                if not self._consumer.eof_received():
+                    self.close()
+                return
+            self._consumer.data_received(data)
+
+    async def _write_loop(self) -> None:
+        stream = self._stream
+        while True:
+            if not self._chunks:
+                if self._closing:
+                    self._finish()
+                    return
+                await self._writer_parking.park()
+                continue
+            chunks, self._chunks = self._chunks, []
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            await stream.send(data)
+            self._buffered -= len(data)
+            if self._writing_paused and self._buffered <= self._low:
+                self._writing_paused = False
+                self._consumer.resume_writing()
+
+    def _finish(self) -> None:
+        """Everything is written and closing was asked: end both loops."""
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._closing or not data:
+            return
+        self._chunks.append(bytes(data))
+        self._buffered += len(data)
+        self._writer_parking.wake()
+        if not self._writing_paused and self._buffered > self._high:
+            self._writing_paused = True
+            self._consumer.pause_writing()
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        """Stop reading, send what is buffered, then close."""
+        if self._closing:
+            return
+        self._closing = True
+        self._reader_parking.wake()
+        self._writer_parking.wake()
+
+    def abort(self) -> None:
+        """Close at once, dropping anything not yet sent."""
+        self._closing = True
+        self._chunks.clear()
+        self._buffered = 0
+        self._finish()
+
+    def pause_reading(self) -> None:
+        self._reading_paused = True
+
+    def resume_reading(self) -> None:
+        if self._reading_paused:
+            self._reading_paused = False
+            self._reader_parking.wake()
+
+    def get_write_buffer_size(self) -> int:
+        return self._buffered
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        if high is None:
+            high = DEFAULT_WRITE_HIGH if low is None else 4 * low
+        if low is None:
+            low = high // 4
+        self._high, self._low = high, low
+        if not self._writing_paused and self._buffered > high:
+            self._writing_paused = True
+            self._consumer.pause_writing()
+        elif self._writing_paused and self._buffered <= low:
+            self._writing_paused = False
+            self._consumer.resume_writing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        stream = self._stream
+        attribute = {
+            "peername": anyio.abc.SocketAttribute.remote_address,
+            "sockname": anyio.abc.SocketAttribute.local_address,
+            "ssl_object": TLSAttribute.ssl_object,
+        }.get(name)
+        if attribute is None:
+            return default
+        return stream.extra(attribute, default)
+
+    def set_protocol(self, protocol: Consumer) -> None:
+        self._consumer = protocol
+
+    def get_protocol(self) -> Consumer:
+        return self._consumer
+
+
+def is_tls(transport: Transport | asyncio.BaseTransport) -> bool:
+    """True when the transport encrypts (for `wss://` and the `Upgrade` of a TLS connection)."""
+    return transport.get_extra_info("ssl_object") is not None

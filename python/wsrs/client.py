@@ -1,0 +1,177 @@
+"""`wsrs.connect`: open a WebSocket (``ws://`` or ``wss://``) and get a `DefaultWebSocketSession`.
+
+The connection is the event loop's own transport on asyncio and anyio's stream on trio, as on the
+server. The opening handshake is checked as `handshake.py` says; any refusal raises
+`HandshakeError` with the server's status, headers and the start of its body. Leaving the
+``async with`` block closes the session with (1000, "") and waits, at most `close_timeout`, for
+the closing handshake; an exception or cancellation inside the block still closes it first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as ssl_module
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.abc
+
+from wsrs._sync import Deferred, running_trio
+from wsrs._transport import StreamTransport, Transport
+from wsrs._wsrs import HttpLimits, ResponseHead, encode_request_head, parse_response_head
+from wsrs.config import SessionConfig
+from wsrs.exceptions import HandshakeError, RemoteProtocolError
+from wsrs.handshake import check_response, client_headers, new_key
+from wsrs.session import NORMAL_CLOSE, DefaultWebSocketSession
+from wsrs.timeouts import Timers
+
+__all__ = ["connect"]
+
+_BODY_SAMPLE = 4096
+"""How much of a refusal's body `HandshakeError.body` keeps."""
+
+
+@asynccontextmanager
+async def connect(
+    url: str,
+    *,
+    subprotocols: Sequence[str] = (),
+    headers: Sequence[tuple[str, str]] = (),
+    origin: str | None = None,
+    ssl: ssl_module.SSLContext | None = None,
+    open_timeout: float = 10.0,
+    limits: HttpLimits | None = None,
+    **session: Any,
+) -> AsyncIterator[DefaultWebSocketSession]:
+    """Connect to `url` and yield the session once the opening handshake succeeded.
+
+    `session` takes the `SessionConfig` fields (`max_frame_size`, `ping_interval`, `timeout`,
+    `close_timeout`, `incoming_capacity`, `write_limit`).
+    """
+    config = SessionConfig(**session)
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"not a ws:// or wss:// URL: {url!r}")
+    secure = parts.scheme == "wss"
+    host = parts.hostname
+    port = parts.port or (443 if secure else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    authority = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        authority += f":{parts.port}"
+    context = (ssl or ssl_module.create_default_context()) if secure else None
+
+    async with anyio.create_task_group() as tg:
+        timers = Timers()
+        tg.start_soon(timers.run)
+        reader = _HandshakeReader(limits)
+        key = new_key()
+        try:
+            with anyio.fail_after(open_timeout):
+                transport = await _open(tg, reader, host, port, context)
+                request_headers = client_headers(
+                    authority, key, subprotocols=subprotocols, origin=origin, extra=headers
+                )
+                transport.write(encode_request_head("GET", target, request_headers))
+                outcome = await reader.result
+        except TimeoutError:
+            tg.cancel_scope.cancel()
+            raise HandshakeError(f"no handshake response within {open_timeout} s") from None
+        if isinstance(outcome, HandshakeError):
+            transport.abort()
+            tg.cancel_scope.cancel()
+            raise outcome
+        head, rest = outcome
+        try:
+            subprotocol = check_response(head, key, subprotocols, rest[:_BODY_SAMPLE])
+        except HandshakeError:
+            transport.abort()
+            tg.cancel_scope.cancel()
+            raise
+        ws = DefaultWebSocketSession(
+            transport,
+            client=True,
+            config=config,
+            timers=timers,
+            task_group=tg,
+            subprotocol=subprotocol,
+        )
+        ws.response = head
+        if rest:
+            ws.data_received(rest)
+        try:
+            yield ws
+        except anyio.get_cancelled_exc_class():
+            ws._start_close(NORMAL_CLOSE)
+            transport.close()
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await ws.close()
+            tg.cancel_scope.cancel()
+
+
+async def _open(
+    tg: anyio.abc.TaskGroup,
+    reader: _HandshakeReader,
+    host: str,
+    port: int,
+    context: ssl_module.SSLContext | None,
+) -> Transport:
+    if running_trio():
+        stream = await anyio.connect_tcp(
+            host,
+            port,
+            ssl_context=context,
+            tls=context is not None,
+            tls_hostname=host if context is not None else None,
+            tls_standard_compatible=False,
+        )
+        transport = StreamTransport(stream, reader)
+        tg.start_soon(transport.run)
+        return transport
+    loop = asyncio.get_running_loop()
+    asyncio_transport, _ = await loop.create_connection(
+        lambda: reader, host, port, ssl=context, server_hostname=host if context else None
+    )
+    return asyncio_transport  # type: ignore[return-value]
+
+
+class _HandshakeReader:
+    """Collects bytes until the server's response head is complete."""
+
+    def __init__(self, limits: HttpLimits | None) -> None:
+        self._limits = limits
+        self._buffer = bytearray()
+        self.result = Deferred[tuple[ResponseHead, bytes] | HandshakeError]()
+
+    def connection_made(self, transport: Any) -> None: ...
+
+    def data_received(self, data: bytes) -> None:
+        if self.result.done():
+            return
+        self._buffer += data
+        try:
+            parsed = parse_response_head(self._buffer, self._limits)
+        except RemoteProtocolError as error:
+            self._fail(HandshakeError(f"malformed handshake response: {error.message}"))
+            return
+        if parsed is not None:
+            head, size = parsed
+            self.result.set((head, bytes(self._buffer[size:])))
+
+    def _fail(self, error: HandshakeError) -> None:
+        self.result.set(error)
+
+    def eof_received(self) -> bool | None:
+        self._fail(HandshakeError("the server closed the connection during the handshake"))
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(HandshakeError("the connection was lost during the handshake"))
+
+    def pause_writing(self) -> None: ...
+    def resume_writing(self) -> None: ...

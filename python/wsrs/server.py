@@ -1,0 +1,388 @@
+"""`wsrs.serve`: one server for pages, plain HTTP endpoints and WebSockets, on asyncio or trio.
+
+Every connection runs the HTTP pipeline (`pipeline.py`); a request to a WebSocket route is checked
+as an opening handshake (`handshake.py`) and, once answered with 101, the same transport is handed
+to a `DefaultWebSocketSession` that runs the route's handler. On asyncio the transport is the
+event loop's own (a protocol per connection, no task until a handler needs one); on trio it is
+anyio's socket stream. Shutting down stops accepting, closes idle keep-alive connections, closes
+sessions with 1001 "going away", waits up to `shutdown_timeout`, then cancels what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl as ssl_module
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSListener
+
+from wsrs._sync import Parking, running_trio
+from wsrs._transport import StreamTransport, Transport
+from wsrs._wsrs import CloseReason, HttpLimits
+from wsrs.config import SessionConfig
+from wsrs.exceptions import HandshakeError
+from wsrs.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
+from wsrs.http import HttpHandler, Request, Response
+from wsrs.pipeline import DEFAULT_MAX_PIPELINED, HttpConnection
+from wsrs.session import DefaultWebSocketSession
+from wsrs.timeouts import TimeoutQueue, Timers
+
+__all__ = ["App", "Server", "WebSocketHandler", "serve"]
+
+logger = logging.getLogger("wsrs")
+
+WebSocketHandler = Callable[[DefaultWebSocketSession], Awaitable[None]]
+"""A WebSocket route's handler: runs for the session's lifetime; the session closes after it."""
+AcceptHook = Callable[[Request], Awaitable[Response | None]]
+"""Runs before a WebSocket is accepted; a `Response` it returns refuses the handshake."""
+
+GOING_AWAY = CloseReason(1001, "Server is going down")
+H = TypeVar("H", bound=HttpHandler)
+W = TypeVar("W", bound=WebSocketHandler)
+
+
+@dataclass(frozen=True)
+class WebSocketRoute:
+    """A WebSocket endpoint and how its handshakes are answered."""
+
+    handler: WebSocketHandler
+    subprotocols: Sequence[str] = ()
+    """Subprotocols we speak, in order of preference; the first the client offers is chosen."""
+    origins: Sequence[str] | None = None
+    """Allowed ``Origin`` values (403 for others); None allows any origin."""
+    headers: Sequence[tuple[str, str]] = ()
+    """Extra header fields of the 101 response."""
+    accept: AcceptHook | None = None
+    """Checks a handshake before it is accepted; a returned `Response` refuses it."""
+
+
+@dataclass
+class _HttpRoute:
+    handler: HttpHandler
+    methods: frozenset[str] = field(default_factory=lambda: frozenset({"GET", "HEAD"}))
+
+
+class App:
+    """Routes by exact path: HTTP handlers with `route`, WebSocket handlers with `websocket`."""
+
+    def __init__(self) -> None:
+        self._http: dict[str, _HttpRoute] = {}
+        self._websocket: dict[str, WebSocketRoute] = {}
+
+    def route(self, path: str, *, methods: Sequence[str] = ("GET", "HEAD")) -> Callable[[H], H]:
+        """Register a plain HTTP handler for `path` (a decorator)."""
+
+        def register(handler: H) -> H:
+            self._http[path] = _HttpRoute(handler, frozenset(m.upper() for m in methods))
+            return handler
+
+        return register
+
+    def websocket(
+        self,
+        path: str,
+        *,
+        subprotocols: Sequence[str] = (),
+        origins: Sequence[str] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+        accept: AcceptHook | None = None,
+    ) -> Callable[[W], W]:
+        """Register a WebSocket handler for `path` (a decorator); see `WebSocketRoute`."""
+
+        def register(handler: W) -> W:
+            self._websocket[path] = WebSocketRoute(
+                handler, tuple(subprotocols), origins, tuple(headers), accept
+            )
+            return handler
+
+        return register
+
+    def http_route(self, request: Request) -> Response | Awaitable[Response] | WebSocketRoute:
+        """What answers `request`: a WebSocket route, or the HTTP handler's result."""
+        path = request.path
+        websocket = self._websocket.get(path)
+        if websocket is not None:
+            return websocket
+        route = self._http.get(path)
+        if route is None:
+            return Response.text("Not Found\n", 404)
+        if request.method not in route.methods:
+            allow = ", ".join(sorted(route.methods))
+            return Response.text("Method Not Allowed\n", 405, [("Allow", allow)])
+        return route.handler(request)
+
+
+class Server:
+    """A listening server; use `async with serve(...) as server:` then `serve_forever()`."""
+
+    def __init__(
+        self,
+        app: App,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl: ssl_module.SSLContext | None = None,
+        limits: HttpLimits | None = None,
+        idle_timeout: float | None = 45.0,
+        max_pipelined: int = DEFAULT_MAX_PIPELINED,
+        session: SessionConfig | None = None,
+        shutdown_timeout: float = 5.0,
+        reuse_port: bool = False,
+        backlog: int = 1024,
+    ) -> None:
+        self.app = app
+        self.host = host
+        self._port = port
+        self._ssl = ssl
+        self._limits = limits
+        self._idle_timeout = idle_timeout
+        self._max_pipelined = max_pipelined
+        self.session_config = session or SessionConfig()
+        self.shutdown_timeout = shutdown_timeout
+        self._reuse_port = reuse_port
+        self._backlog = backlog
+        self._stack = AsyncExitStack()
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._timers = Timers()
+        self._idle: TimeoutQueue | None = None
+        self._asyncio_server: asyncio.Server | None = None
+        self._connections: set[HttpConnection] = set()
+        self._sessions: set[DefaultWebSocketSession] = set()
+        self._live = 0
+        self._gone = Parking()
+        self._shutting_down = False
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (useful after binding port 0)."""
+        return self._port
+
+    async def __aenter__(self) -> Server:
+        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self._tg.start_soon(self._timers.run)
+        if self._idle_timeout is not None:
+            self._idle = TimeoutQueue(self._idle_timeout, self._timers)
+        try:
+            if running_trio():
+                await self._tg.start(self._listen_anyio)
+            else:
+                await self._listen_asyncio()
+        except BaseException:
+            self._tg.cancel_scope.cancel()
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        with anyio.CancelScope(shield=True):
+            await self.shutdown()
+        return await self._stack.__aexit__(exc_type, exc, traceback)
+
+    async def serve_forever(self) -> None:
+        """Serve until cancelled."""
+        await anyio.sleep_forever()
+
+    async def shutdown(self) -> None:
+        """Stop accepting, close every connection gracefully, then cancel what is left."""
+        if self._shutting_down or self._tg is None:
+            return
+        self._shutting_down = True
+        if self._asyncio_server is not None:
+            self._asyncio_server.close()
+        for connection in list(self._connections):
+            connection.close_when_idle()
+        for session in list(self._sessions):
+            session._start_close(GOING_AWAY)
+        with anyio.move_on_after(self.shutdown_timeout):
+            while self._live:
+                await self._gone.park()
+        self._tg.cancel_scope.cancel()
+
+    # --- accepting --------------------------------------------------------------------------
+
+    async def _listen_asyncio(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._asyncio_server = await loop.create_server(
+            lambda: _Accept(self),
+            self.host,
+            self._port,
+            ssl=self._ssl,
+            reuse_port=self._reuse_port or None,
+            backlog=self._backlog,
+        )
+        self._port = self._asyncio_server.sockets[0].getsockname()[1]
+
+    async def _listen_anyio(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        listener: anyio.abc.Listener[Any] = await anyio.create_tcp_listener(
+            local_host=self.host, local_port=self._port, reuse_port=self._reuse_port
+        )
+        self._port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        if self._ssl is not None:
+            listener = TLSListener(listener, self._ssl, standard_compatible=False)
+        async with listener:
+            task_status.started()
+            assert self._tg is not None
+            await listener.serve(self._serve_stream, self._tg)
+
+    async def _serve_stream(self, stream: anyio.abc.ByteStream) -> None:
+        transport = StreamTransport(stream, _Accept(self))
+        self._accept(transport)
+        await transport.run()
+
+    def _accept(self, transport: Transport) -> None:
+        """A new connection: start its HTTP pipeline."""
+        assert self._tg is not None
+        if self._shutting_down:
+            transport.close()
+            return
+        connection = HttpConnection(
+            transport,
+            self._dispatch,
+            self._tg.start_soon,
+            timers=self._timers,
+            limits=self._limits,
+            idle_timeout=self._idle,
+            max_pipelined=self._max_pipelined,
+        )
+        transport.set_protocol(connection)
+        self._connections.add(connection)
+        self._live += 1
+
+        def forget() -> None:
+            self._connections.discard(connection)
+            self._connection_gone()
+
+        connection.on_closed(forget)
+
+    def _connection_gone(self) -> None:
+        self._live -= 1
+        self._gone.wake()
+
+    # --- routing ----------------------------------------------------------------------------
+
+    def _dispatch(self, request: Request) -> Response | Awaitable[Response]:
+        answer = self.app.http_route(request)
+        if isinstance(answer, WebSocketRoute):
+            return self._handshake(request, answer)
+        return answer
+
+    async def _handshake(self, request: Request, route: WebSocketRoute) -> Response:
+        try:
+            key = check_request(request)
+        except HandshakeError as error:
+            return Response.text(error.message + "\n", error.status or 400, error.headers)
+        origin = request.headers.get("Origin")
+        if route.origins is not None and origin not in route.origins:
+            return Response.text("Origin not allowed\n", 403)
+        if route.accept is not None:
+            refusal = await route.accept(request)
+            if refusal is not None:
+                return refusal
+        subprotocol = select_subprotocol(offered_subprotocols(request.headers), route.subprotocols)
+        headers = [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", accept_key(key)),
+        ]
+        if subprotocol is not None:
+            headers.append(("Sec-WebSocket-Protocol", subprotocol))
+        headers.extend(route.headers)
+
+        async def run_session(transport: Transport, already_read: bytes) -> None:
+            await self._run_session(transport, already_read, request, route, subprotocol)
+
+        return Response(status=101, headers=headers, upgrade=run_session)
+
+    async def _run_session(
+        self,
+        transport: Transport,
+        already_read: bytes,
+        request: Request,
+        route: WebSocketRoute,
+        subprotocol: str | None,
+    ) -> None:
+        assert self._tg is not None
+        session = DefaultWebSocketSession(
+            transport,
+            client=False,
+            config=self.session_config,
+            timers=self._timers,
+            task_group=self._tg,
+            subprotocol=subprotocol,
+        )
+        session.request = request
+        self._sessions.add(session)
+        self._live += 1
+        try:
+            if already_read:
+                session.data_received(already_read)
+            if self._shutting_down:
+                session._start_close(GOING_AWAY)
+            await session.run(route.handler)
+        except Exception:
+            logger.exception("WebSocket handler failed for %r", request)
+        finally:
+            self._sessions.discard(session)
+            self._connection_gone()
+
+
+class _Accept:
+    """The protocol asyncio creates per accepted socket: it hands the transport to the server."""
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+
+    def connection_made(self, transport: Any) -> None:
+        self._server._accept(transport)
+
+    def data_received(self, data: bytes) -> None: ...
+    def eof_received(self) -> bool | None: ...
+    def connection_lost(self, exc: Exception | None) -> None: ...
+    def pause_writing(self) -> None: ...
+    def resume_writing(self) -> None: ...
+
+
+def serve(
+    app: App,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    ssl: ssl_module.SSLContext | None = None,
+    limits: HttpLimits | None = None,
+    idle_timeout: float | None = 45.0,
+    max_pipelined: int = DEFAULT_MAX_PIPELINED,
+    shutdown_timeout: float = 5.0,
+    reuse_port: bool = False,
+    backlog: int = 1024,
+    **session: Any,
+) -> Server:
+    """A server for `app` on `host`:`port`; enter it with ``async with``.
+
+    `session` takes the `SessionConfig` fields (`max_frame_size`, `ping_interval`, `timeout`,
+    `close_timeout`, `incoming_capacity`, `write_limit`) for every WebSocket session.
+    """
+    return Server(
+        app,
+        host,
+        port,
+        ssl=ssl,
+        limits=limits,
+        idle_timeout=idle_timeout,
+        max_pipelined=max_pipelined,
+        session=SessionConfig(**session),
+        shutdown_timeout=shutdown_timeout,
+        reuse_port=reuse_port,
+        backlog=backlog,
+    )

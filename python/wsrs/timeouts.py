@@ -1,0 +1,162 @@
+"""Deadlines for many connections, fired by one task instead of a task or timer per connection.
+
+`Timers` runs synchronous callbacks at their due time. `TimeoutQueue` is the helper behind Ktor's
+`WeakTimeoutQueue`: one fixed timeout shared by many registrations. Ktor's queue only expired
+entries when somebody registered a new one, so an idle connection could outlive its timeout on a
+quiet server; this one runs its own timer task and expires on time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import anyio
+import anyio.abc
+import anyio.lowlevel
+
+from wsrs._sync import Parking
+
+__all__ = ["TimeoutQueue", "TimerHandle", "Timers"]
+
+T = TypeVar("T")
+
+_sequence = itertools.count()
+
+
+class TimerHandle:
+    """A scheduled callback; `cancel()` stops it from running."""
+
+    __slots__ = ("_order", "callback", "cancelled", "deadline")
+
+    def __init__(self, deadline: float, callback: Callable[[], object]) -> None:
+        self.deadline = deadline
+        self.callback = callback
+        self.cancelled = False
+        self._order = next(_sequence)
+
+    def cancel(self) -> None:
+        """Do not run the callback (a no-op once it ran)."""
+        self.cancelled = True
+
+    def __lt__(self, other: TimerHandle) -> bool:
+        return (self.deadline, self._order) < (other.deadline, other._order)
+
+
+class Timers:
+    """Synchronous callbacks run at their deadlines by one task (`run`, or `Timers.open()`).
+
+    Callbacks run in that task, in deadline order; one that raises ends the timer task with its
+    exception, as any task failure would.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[TimerHandle] = []
+        self._parking = Parking()
+        self._cancelled_in_heap = 0
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls) -> AsyncIterator[Timers]:
+        """Timers whose task runs for the duration of the `async with` block."""
+        timers = cls()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(timers.run)
+            try:
+                yield timers
+            finally:
+                tg.cancel_scope.cancel()
+
+    def call_at(self, deadline: float, callback: Callable[[], object]) -> TimerHandle:
+        """Run `callback` at `deadline` (on anyio's clock); returns a handle to cancel it."""
+        handle = TimerHandle(deadline, callback)
+        heapq.heappush(self._heap, handle)
+        if self._heap[0] is handle:
+            self._parking.wake()
+        return handle
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle:
+        """Run `callback` after `delay` seconds."""
+        return self.call_at(anyio.current_time() + delay, callback)
+
+    def __len__(self) -> int:
+        """The callbacks still scheduled."""
+        return sum(not handle.cancelled for handle in self._heap)
+
+    async def run(self) -> None:
+        """Fire callbacks as they fall due, forever (until cancelled)."""
+        heap = self._heap
+        while True:
+            now = anyio.current_time()
+            while heap and (heap[0].cancelled or heap[0].deadline <= now):
+                handle = heapq.heappop(heap)
+                if not handle.cancelled:
+                    handle.cancelled = True
+                    handle.callback()
+            self._compact()
+            delay = heap[0].deadline - now if heap else math.inf
+            with anyio.move_on_after(delay):
+                await self._parking.park()
+
+    def _compact(self) -> None:
+        """Drop cancelled handles once they are most of the heap, so memory follows live timers."""
+        if len(self._heap) > 64 and len(self) < len(self._heap) // 2:
+            self._heap = [handle for handle in self._heap if not handle.cancelled]
+            heapq.heapify(self._heap)
+
+
+class TimeoutQueue:
+    """One fixed timeout for many registrations, expiring on its own.
+
+    `register(on_expire)` arms a deadline `timeout` seconds from now; `with_timeout` runs an
+    awaitable under it and raises `TimeoutError` when it expires. `cancel()` expires everything
+    and refuses later registrations. The queue needs a running `Timers`.
+    """
+
+    def __init__(self, timeout: float, timers: Timers) -> None:
+        self.timeout = timeout
+        self._timers = timers
+        self._live: set[TimerHandle] = set()
+        self._cancelled = False
+
+    def register(self, on_expire: Callable[[], object]) -> TimerHandle:
+        """Call `on_expire` once `timeout` seconds have passed, unless the handle is cancelled."""
+        if self._cancelled:
+            raise RuntimeError("the timeout queue is cancelled")
+
+        def expire() -> None:
+            self._live.discard(handle)
+            on_expire()
+
+        handle = self._timers.call_later(self.timeout, expire)
+        self._live.add(handle)
+        return handle
+
+    async def with_timeout(self, function: Callable[[], Awaitable[T]]) -> T:
+        """Run `function()` and return its result, or raise `TimeoutError` once `timeout` passes.
+
+        Fails at once when the caller is already cancelled; the function's own exceptions
+        propagate unchanged.
+        """
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        with anyio.CancelScope() as scope:
+            handle = self.register(scope.cancel)
+            try:
+                return await function()
+            finally:
+                handle.cancel()
+                self._live.discard(handle)
+        raise TimeoutError(f"timed out after {self.timeout} s")
+
+    def cancel(self) -> None:
+        """Expire every registration now and refuse new ones."""
+        self._cancelled = True
+        live, self._live = self._live, set()
+        for handle in sorted(live):
+            if not handle.cancelled:
+                handle.cancelled = True
+                handle.callback()
