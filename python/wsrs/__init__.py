@@ -12,11 +12,16 @@ from wsrs.exceptions import (
     RemoteProtocolError,
     WsrsError,
 )
+from wsrs.frames import CloseCode, CloseReason, Frame, FrameType
 
 __all__ = [
+    "CloseCode",
+    "CloseReason",
     "ConnectionClosed",
     "ConnectionClosedError",
     "ConnectionClosedOK",
+    "Frame",
+    "FrameType",
     "HandshakeError",
     "LocalProtocolError",
     "PayloadTooBig",

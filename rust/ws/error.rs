@@ -165,6 +165,17 @@ pub enum UsageError {
         /// The length given.
         size: usize,
     },
+    /// A frame of another type than the operation needs (reading a reason from a Ping, say).
+    WrongFrameType {
+        /// The type the operation needs.
+        expected: FrameType,
+        /// The type of the frame.
+        got: FrameType,
+    },
+    /// Reading a fragment as if it were a whole text.
+    FrameNotFinal,
+    /// An RSV bit mask outside 0..=7.
+    RsvBitsOutOfRange,
 }
 
 impl UsageError {
@@ -176,6 +187,9 @@ impl UsageError {
             Self::CloseMessageTooLong { .. }
                 | Self::CloseCodeOutOfRange
                 | Self::InvalidMaskKey { .. }
+                | Self::WrongFrameType { .. }
+                | Self::FrameNotFinal
+                | Self::RsvBitsOutOfRange
         )
     }
 }
@@ -201,6 +215,11 @@ impl fmt::Display for UsageError {
                 "cannot send a {got:?} frame while a fragmented {open:?} message is open"
             ),
             Self::InvalidMaskKey { size } => write!(f, "mask key must be 4 bytes, not {size}"),
+            Self::WrongFrameType { expected, got } => {
+                write!(f, "needs a {expected:?} frame, not a {got:?} frame")
+            }
+            Self::FrameNotFinal => f.write_str("a fragment (FIN not set) is not a whole text"),
+            Self::RsvBitsOutOfRange => f.write_str("RSV bits must be a mask in 0..=7"),
         }
     }
 }
