@@ -3,11 +3,13 @@
 //!
 //! Bytes-like arguments: a `bytes` is read in place; any other buffer (bytearray, memoryview) is
 //! copied first, because Python code run by an allocation (a finalizer) could change it while
-//! Rust reads it.
+//! Rust reads it. Output `bytes` are written once, by [`new_bytes`], never zeroed first.
 
 use std::hash::{Hash, Hasher};
+use std::mem::MaybeUninit;
 
 use pyo3::buffer::PyBuffer;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
@@ -15,7 +17,7 @@ mod codec;
 
 use crate::py::errors::usage_error_to_py;
 use crate::ws::header::{MAX_CONTROL_PAYLOAD_LEN, RSV1, RSV2, RSV3};
-use crate::ws::mask::mask_copy;
+use crate::ws::mask::UninitWriter;
 use crate::ws::{CloseCode, CloseReason, FrameType, UsageError, DEFAULT_MAX_FRAME_SIZE};
 use codec::{PyFrameDecoder, PyFrameEncoder};
 
@@ -50,6 +52,41 @@ impl<'py> BytesArg<'py> {
             Self::Copied(data) => PyBytes::new(py, &data),
         }
     }
+}
+
+/// A new `bytes` of `len` bytes written by `fill`. Unlike `PyBytes::new_with`, the memory is
+/// not zeroed first: that would be a second pass over every payload.
+///
+/// # Panics
+/// If `fill` leaves some bytes unwritten (a caller bug); the object is freed unseen.
+pub(crate) fn new_bytes(
+    py: Python<'_>,
+    len: usize,
+    fill: impl FnOnce(&mut UninitWriter<'_>),
+) -> PyResult<Bound<'_, PyBytes>> {
+    // `len` measures data that exists in memory, so it is at most `isize::MAX`.
+    #[allow(clippy::cast_possible_wrap)]
+    let size = len as ffi::Py_ssize_t;
+    // SAFETY: with a null source, `PyBytes_FromStringAndSize` returns a new object with `size`
+    // uninitialised bytes (it writes the trailing NUL itself), or null with an exception set,
+    // which `from_owned_ptr_or_err` turns into the error; the GIL is held (`py`).
+    let object = unsafe {
+        Bound::from_owned_ptr_or_err(py, ffi::PyBytes_FromStringAndSize(std::ptr::null(), size))?
+    };
+    let bytes = object.cast_into::<PyBytes>()?;
+    // SAFETY: the object is new and not shared with anyone yet, so its `len`-byte buffer is ours
+    // alone while we fill it, and `bytes` keeps it alive for the whole borrow.
+    let buf = unsafe {
+        let data = ffi::PyBytes_AsString(bytes.as_ptr()).cast::<MaybeUninit<u8>>();
+        std::slice::from_raw_parts_mut(data, len)
+    };
+    let mut writer = UninitWriter::new(buf);
+    fill(&mut writer);
+    assert!(
+        writer.finish().is_some(),
+        "new_bytes: {len} bytes announced, fewer written"
+    );
+    Ok(bytes)
 }
 
 /// The payload of `Frame.text`: a `str` as UTF-8, or bytes-like as they are.
@@ -578,10 +615,7 @@ fn apply_mask<'py>(
     })?;
     let data = BytesArg::extract(data)?;
     let data = data.as_slice();
-    PyBytes::new_with(py, data.len(), |out| {
-        mask_copy(out, data, key);
-        Ok(())
-    })
+    new_bytes(py, data.len(), |out| out.put_masked(data, key))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -18,7 +18,7 @@ use rand::Rng;
 use crate::ws::close::{check_close_payload, CloseReason};
 use crate::ws::error::{UsageError, WsError};
 use crate::ws::header::{encode_header, header_len, FrameHeader, MAX_CONTROL_PAYLOAD_LEN};
-use crate::ws::mask::mask_copy;
+use crate::ws::mask::{vec_filled_by, UninitWriter};
 use crate::ws::opcode::{FrameType, OpCode};
 
 /// A frame to send: its type, FIN and RSV bits and its unmasked payload.
@@ -114,9 +114,10 @@ impl FrameEncoder {
     ) -> Result<Vec<u8>, UsageError> {
         let mut header = self.plan(frame)?;
         header.mask = mask;
-        let mut out = vec![0; encoded_len(frame.payload.len(), mask.is_some())];
-        write_frame(&mut out, &header, frame.payload);
-        Ok(out)
+        let len = encoded_len(frame.payload.len(), mask.is_some());
+        Ok(vec_filled_by(len, |out| {
+            write_frame(out, &header, frame.payload);
+        }))
     }
 }
 
@@ -125,22 +126,16 @@ pub const fn encoded_len(payload_len: usize, masked: bool) -> usize {
     header_len(payload_len as u64, masked) + payload_len
 }
 
-/// Writes the header and the payload (masked with the header's key, if any) at the start of
-/// `dst`; returns the number of bytes written.
+/// Writes the header, then the payload masked with the header's key (if any).
 ///
 /// # Panics
-/// If `dst` is shorter than [`encoded_len`] (a caller bug).
-pub fn write_frame(dst: &mut [u8], header: &FrameHeader, payload: &[u8]) -> usize {
-    let encoded = encode_header(header);
-    let head = encoded.as_bytes();
-    dst[..head.len()].copy_from_slice(head);
-    let end = head.len() + payload.len();
-    let body = &mut dst[head.len()..end];
+/// If `out` has less room than [`encoded_len`] (a caller bug).
+pub fn write_frame(out: &mut UninitWriter<'_>, header: &FrameHeader, payload: &[u8]) {
+    out.put(encode_header(header).as_bytes());
     match header.mask {
-        Some(key) => mask_copy(body, payload, key),
-        None => body.copy_from_slice(payload),
+        Some(key) => out.put_masked(payload, key),
+        None => out.put(payload),
     }
-    end
 }
 
 /// A fresh masking key from the thread's CSPRNG.

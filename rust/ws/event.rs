@@ -6,7 +6,7 @@
 
 use std::convert::Infallible;
 
-use crate::ws::mask::{extend_masked, mask_copy};
+use crate::ws::mask::{extend_masked, UninitWriter};
 use crate::ws::opcode::FrameType;
 
 /// A payload as the decoder holds it.
@@ -36,14 +36,14 @@ impl Payload<'_> {
         self.len() == 0
     }
 
-    /// Writes the unmasked payload into `dst`, which must be exactly [`Payload::len`] long.
+    /// Appends the unmasked payload to `out`.
     ///
     /// # Panics
-    /// If `dst` has another length (a caller bug).
-    pub fn copy_to(&self, dst: &mut [u8]) {
+    /// If `out` has less room than [`Payload::len`] (a caller bug).
+    pub fn write_to(&self, out: &mut UninitWriter<'_>) {
         match *self {
-            Self::Masked { data, key } => mask_copy(dst, data, key),
-            Self::Plain(data) => dst.copy_from_slice(data),
+            Self::Masked { data, key } => out.put_masked(data, key),
+            Self::Plain(data) => out.put(data),
         }
     }
 

@@ -8,6 +8,12 @@
 //!
 //! Masking from an offset inside the payload (a frame that arrives in pieces) rotates the key
 //! with [`rotate_key`] so each piece is masked from its own start.
+//!
+//! [`UninitWriter`] fills fresh memory (a Python `bytes` being built, a vector's spare capacity)
+//! from the front, copying or masking while copying, so that output is written once and never
+//! zeroed first; it hands the memory back as initialised only once every byte was written.
+
+use std::mem::MaybeUninit;
 
 /// The key to mask a piece that starts `offset` bytes into the payload.
 #[inline]
@@ -52,6 +58,87 @@ pub fn extend_masked(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4]) {
         mask_raw(src.as_ptr(), spare, src.len(), key);
         dst.set_len(len + src.len());
     }
+}
+
+/// Fills an uninitialised buffer from the front. Bytes `..written()` are initialised: each `put`
+/// writes its whole source there before counting it.
+#[derive(Debug)]
+pub struct UninitWriter<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    written: usize,
+}
+
+impl<'a> UninitWriter<'a> {
+    /// A writer at the start of `buf`.
+    pub fn new(buf: &'a mut [MaybeUninit<u8>]) -> Self {
+        Self { buf, written: 0 }
+    }
+
+    /// How many bytes are written.
+    pub const fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Room left in bytes.
+    pub const fn remaining(&self) -> usize {
+        self.buf.len() - self.written
+    }
+
+    /// Appends `src`.
+    ///
+    /// # Panics
+    /// If `src` is longer than the room left (a caller bug: sizes are computed up front).
+    #[inline]
+    pub fn put(&mut self, src: &[u8]) {
+        let dst = &mut self.buf[self.written..self.written + src.len()];
+        // SAFETY: `dst` is valid for `src.len()` writes, and a `&` slice cannot overlap the
+        // writer's exclusive buffer.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len());
+        };
+        self.written += src.len();
+    }
+
+    /// Appends `src` XOR-ed with `key`, the payload starting at `src[0]`.
+    ///
+    /// # Panics
+    /// As [`UninitWriter::put`].
+    #[inline]
+    pub fn put_masked(&mut self, src: &[u8], key: [u8; 4]) {
+        let dst = &mut self.buf[self.written..self.written + src.len()];
+        // SAFETY: `dst` is valid for `src.len()` writes and disjoint from `src` (see `put`);
+        // `mask_raw` writes every byte of it and, the ranges being distinct, never reads it.
+        unsafe { mask_raw(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len(), key) };
+        self.written += src.len();
+    }
+
+    /// The buffer as initialised bytes, once every byte is written; `None` before.
+    pub fn finish(self) -> Option<&'a mut [u8]> {
+        if self.written != self.buf.len() {
+            return None;
+        }
+        let len = self.buf.len();
+        // SAFETY: all `len` bytes were written (the struct's invariant with `written == len`), so
+        // the memory is initialised `u8`s, borrowed exclusively for `'a`.
+        Some(unsafe { std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().cast::<u8>(), len) })
+    }
+}
+
+/// A vector of exactly `len` bytes written by `fill`, without zeroing it first.
+///
+/// # Panics
+/// If `fill` leaves some of the `len` bytes unwritten (a caller bug).
+pub fn vec_filled_by(len: usize, fill: impl FnOnce(&mut UninitWriter<'_>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    let mut writer = UninitWriter::new(&mut out.spare_capacity_mut()[..len]);
+    fill(&mut writer);
+    assert!(
+        writer.finish().is_some(),
+        "vec_filled_by: {len} bytes announced, fewer written"
+    );
+    // SAFETY: the writer reported all `len` bytes of the spare capacity written.
+    unsafe { out.set_len(len) };
+    out
 }
 
 /// The reference for [`apply_mask`]: one byte at a time.
@@ -264,6 +351,35 @@ mod tests {
             apply_mask(&mut fast, KEY);
             assert_eq!(fast, src, "masking twice restores the data");
         }
+    }
+
+    #[test]
+    fn the_writer_copies_and_masks_into_fresh_memory() {
+        let src = pattern(100);
+        let out = vec_filled_by(8 + 100 + 100, |writer| {
+            writer.put(b"header:!");
+            writer.put_masked(&src, KEY);
+            assert_eq!(writer.remaining(), 100);
+            writer.put(&src);
+        });
+        let mut masked = src.clone();
+        apply_mask_scalar(&mut masked, KEY);
+        assert_eq!([&b"header:!"[..], &masked, &src].concat(), out);
+    }
+
+    #[test]
+    fn an_unfinished_writer_hands_nothing_back() {
+        let mut buf = [MaybeUninit::new(0u8); 4];
+        let mut writer = UninitWriter::new(&mut buf);
+        writer.put(b"abc");
+        assert_eq!(writer.written(), 3);
+        assert!(writer.finish().is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer written")]
+    fn filling_fewer_bytes_than_announced_panics() {
+        vec_filled_by(4, |writer| writer.put(b"abc"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
-use super::{BytesArg, PyCloseReason, PyFrame};
+use super::{new_bytes, BytesArg, PyCloseReason, PyFrame};
 use crate::py::errors::{usage_error_to_py, ws_error_to_py};
 use crate::ws::encoder::{close_payload, encoded_len, random_mask_key, write_frame};
 use crate::ws::header::FrameHeader;
@@ -28,10 +28,7 @@ struct PySink<'py> {
 fn payload_bytes<'py>(py: Python<'py>, payload: Payload<'_>) -> PyResult<Bound<'py, PyBytes>> {
     match payload {
         Payload::Plain(data) => Ok(PyBytes::new(py, data)),
-        Payload::Masked { .. } => PyBytes::new_with(py, payload.len(), |out| {
-            payload.copy_to(out);
-            Ok(())
-        }),
+        Payload::Masked { .. } => new_bytes(py, payload.len(), |out| payload.write_to(out)),
     }
 }
 
@@ -204,10 +201,7 @@ impl PyFrameEncoder {
         let mut state = self.inner;
         let header = self.plan(&mut state, frame)?;
         let len = encoded_len(frame.payload.len(), header.mask.is_some());
-        let out = PyBytes::new_with(py, len, |buf| {
-            write_frame(buf, &header, frame.payload);
-            Ok(())
-        })?;
+        let out = new_bytes(py, len, |out| write_frame(out, &header, frame.payload))?;
         self.inner = state;
         Ok(out)
     }
@@ -361,12 +355,10 @@ impl PyFrameEncoder {
             total += encoded_len(part.as_slice().len(), header.mask.is_some());
             planned.push((header, part));
         }
-        let out = PyBytes::new_with(py, total, |buf| {
-            let mut at = 0;
+        let out = new_bytes(py, total, |out| {
             for (header, part) in &planned {
-                at += write_frame(&mut buf[at..], header, part.as_slice());
+                write_frame(out, header, part.as_slice());
             }
-            Ok(())
         })?;
         self.inner = state;
         Ok(out)
