@@ -1,16 +1,299 @@
 """The Rust core of wsrs (built by maturin from `rust/`): byte work only, no I/O and no time."""
 
+from collections.abc import Sequence
+from typing import ClassVar, final
+
+from wsrs.exceptions import RemoteProtocolError
+
+BytesLike = bytes | bytearray | memoryview
+
 __version__: str
 
 # --- WebSocket (RFC 6455) -------------------------------------------------------------------------
 
 DEFAULT_MAX_FRAME_SIZE: int
+"""Default cap, in bytes, on one frame and on one reassembled message (16 MiB)."""
 
+@final
+class FrameType:
+    """The WebSocket frame types a session sees; continuation frames take their message's type."""
+
+    TEXT: ClassVar[FrameType]
+    BINARY: ClassVar[FrameType]
+    CLOSE: ClassVar[FrameType]
+    PING: ClassVar[FrameType]
+    PONG: ClassVar[FrameType]
+
+    @property
+    def opcode(self) -> int:
+        """The opcode on the wire."""
+
+    @property
+    def is_control(self) -> bool:
+        """True for Close, Ping and Pong."""
+
+    @property
+    def name(self) -> str:
+        """The member's name, such as ``"TEXT"``."""
+
+    def __int__(self) -> int:
+        """The opcode, so that members compare equal to their opcode."""
+
+@final
+class CloseCode:
+    """The close codes Ktor knows (plus 1005, reported when the peer's Close had no code)."""
+
+    NORMAL: ClassVar[CloseCode]
+    GOING_AWAY: ClassVar[CloseCode]
+    PROTOCOL_ERROR: ClassVar[CloseCode]
+    CANNOT_ACCEPT: ClassVar[CloseCode]
+    NO_STATUS: ClassVar[CloseCode]
+    CLOSED_ABNORMALLY: ClassVar[CloseCode]
+    NOT_CONSISTENT: ClassVar[CloseCode]
+    VIOLATED_POLICY: ClassVar[CloseCode]
+    TOO_BIG: ClassVar[CloseCode]
+    NO_EXTENSION: ClassVar[CloseCode]
+    INTERNAL_ERROR: ClassVar[CloseCode]
+    SERVICE_RESTART: ClassVar[CloseCode]
+    TRY_AGAIN_LATER: ClassVar[CloseCode]
+
+    @property
+    def code(self) -> int:
+        """The numeric close code."""
+
+    @property
+    def name(self) -> str:
+        """The member's name, such as ``"NORMAL"``."""
+
+    @staticmethod
+    def from_code(code: int) -> CloseCode | None:
+        """The member for `code`, or None when the code is not a known one."""
+
+    def __int__(self) -> int:
+        """The numeric close code, so that members compare equal to their code."""
+
+@final
 class CloseReason:
+    """A close code and message, as carried by a Close frame; compares by value.
+
+    Any code in 0..=65535 is accepted, so that 1005 (no status) and 1006 (closed abnormally) can
+    be reported; the encoder refuses to send the codes RFC 6455 §7.4 keeps off the wire.
+    """
+
+    def __new__(cls, code: int | CloseCode, message: str = "") -> CloseReason:
+        """Raise ValueError when `code` is not in 0..=65535 or `message` is over 123 UTF-8 bytes."""
+
+    @staticmethod
+    def truncated(code: int | CloseCode, message: str) -> CloseReason:
+        """A reason whose message is cut to 123 UTF-8 bytes at a character boundary.
+
+        For closes whose message comes from an error and may be long; ValueError only for a code
+        outside 0..=65535.
+        """
+
     @property
-    def code(self) -> int: ...
+    def code(self) -> int:
+        """The close code."""
+
     @property
-    def message(self) -> str: ...
+    def message(self) -> str:
+        """The message, at most 123 UTF-8 bytes."""
+
+    @property
+    def known_reason(self) -> CloseCode | None:
+        """The `CloseCode` member for `code`, if it is a known one."""
+
+    def __eq__(self, other: object, /) -> bool:
+        """Equal to a `CloseReason` with the same code and message."""
+
+    def __hash__(self) -> int: ...
+
+@final
+class Frame:
+    """One WebSocket frame: its type, FIN and RSV bits and its (unmasked) payload.
+
+    Control frames (Close, Ping, Pong) are always final, carry no RSV bits and at most 125 bytes:
+    the constructors enforce it. Frames compare and hash by value.
+    """
+
+    @property
+    def frame_type(self) -> FrameType:
+        """The type; a continuation frame carries its message's type."""
+
+    @property
+    def fin(self) -> bool:
+        """True when this frame ends its message."""
+
+    @property
+    def rsv1(self) -> bool:
+        """The RSV1 bit (per-message compression under permessage-deflate)."""
+
+    @property
+    def rsv2(self) -> bool:
+        """The RSV2 bit."""
+
+    @property
+    def rsv3(self) -> bool:
+        """The RSV3 bit."""
+
+    @property
+    def data(self) -> bytes:
+        """The payload, unmasked."""
+
+    @staticmethod
+    def text(
+        data: str | BytesLike,
+        fin: bool = True,
+        rsv1: bool = False,
+        rsv2: bool = False,
+        rsv3: bool = False,
+    ) -> Frame:
+        """A Text frame; a `str` is encoded as UTF-8."""
+
+    @staticmethod
+    def binary(
+        data: BytesLike,
+        fin: bool = True,
+        rsv1: bool = False,
+        rsv2: bool = False,
+        rsv3: bool = False,
+    ) -> Frame:
+        """A Binary frame."""
+
+    @staticmethod
+    def close(reason: CloseReason | None = None) -> Frame:
+        """A Close frame; with no reason its payload is empty."""
+
+    @staticmethod
+    def ping(data: BytesLike = b"") -> Frame:
+        """A Ping frame; ValueError when `data` is over 125 bytes."""
+
+    @staticmethod
+    def pong(data: BytesLike = b"") -> Frame:
+        """A Pong frame; ValueError when `data` is over 125 bytes."""
+
+    @staticmethod
+    def by_type(frame_type: FrameType, fin: bool, data: BytesLike) -> Frame:
+        """A frame of any type; control frames are always final whatever `fin` says."""
+
+    def read_text(self) -> str:
+        """The payload of a final Text frame as text; invalid UTF-8 becomes U+FFFD.
+
+        ValueError for another type of frame or for a fragment (FIN not set).
+        """
+
+    def read_bytes(self) -> bytes:
+        """The payload."""
+
+    def read_reason(self) -> CloseReason | None:
+        """The reason of a Close frame, or None when its payload is shorter than two bytes.
+
+        The message is decoded leniently (U+FFFD for invalid UTF-8) and cut to 123 bytes; no
+        check of the code. ValueError for another type of frame.
+        """
+
+    def __eq__(self, other: object, /) -> bool:
+        """Equal to a `Frame` with the same type, FIN and RSV bits and payload."""
+
+    def __hash__(self) -> int: ...
+
+@final
+class FrameDecoder:
+    """Turns received bytes into frames or whole messages, enforcing RFC 6455 as it goes.
+
+    `feed` returns every event complete so far: in reassembling mode a text message as `str`, a
+    binary message as `bytes` and a control frame as `Frame`; otherwise every frame as `Frame`.
+    A violation stops decoding: the events before it are returned, `error` holds it, and the next
+    `feed` raises it. After a Close frame the rest of the input is ignored.
+
+    In reassembling mode, a message whose first frame carries RSV bits an extension negotiated
+    comes out whole as one final `Frame` with those bits (its payload is the extension's to
+    decode, so it is not checked as UTF-8). In raw mode, continuation frames carry the type of
+    their message's first frame, and `max_frame_size` limits frames only.
+    """
+
+    def __new__(
+        cls,
+        *,
+        client: bool = False,
+        max_frame_size: int = ...,
+        reassemble: bool = True,
+        allowed_rsv: int = 0,
+    ) -> FrameDecoder:
+        """`client` is True when this side is the client (it then refuses masked frames).
+
+        `allowed_rsv` holds the RSV bits negotiated extensions use, as in ``(byte0 >> 4) & 7``:
+        0x4 is RSV1 (permessage-deflate), 0x2 RSV2, 0x1 RSV3. They are allowed on the first frame
+        of a data message only (RFC 7692 §6); ValueError outside 0..=7.
+        """
+
+    max_frame_size: int
+    """Cap on one frame and on one reassembled message, checked on each header (1009)."""
+
+    @property
+    def error(self) -> RemoteProtocolError | None:
+        """The violation that stopped decoding, with its `close_code` (1002, 1007 or 1009).
+
+        A frame or message over `max_frame_size` is a `PayloadTooBig`.
+        """
+
+    @property
+    def closed(self) -> bool:
+        """True once a Close frame has been decoded."""
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for an unfinished frame or message."""
+
+    def feed(self, data: BytesLike) -> list[str | bytes | Frame]:
+        """Decode `data`; return the events it completed, oldest first ([] means "need more").
+
+        Raise `error` when an earlier call recorded one.
+        """
+
+@final
+class FrameEncoder:
+    """Turns frames into bytes for the wire, masking while copying when `masking` is on.
+
+    Fragmented messages follow Ktor: the first non-final data frame fixes the message type, later
+    frames of that type go out as continuations, and a data frame of the other type meanwhile
+    raises `LocalProtocolError`; control frames may go between fragments. Control payloads over
+    125 bytes and Close codes that may not be sent (0-999, 1004-1006, 1015-2999, 5000 and up)
+    raise `LocalProtocolError` too. A failed call leaves the state as it was.
+    """
+
+    def __new__(cls, *, masking: bool = False) -> FrameEncoder:
+        """`masking` is True on the client side."""
+
+    masking: bool
+    """Mask every frame with a fresh random key (the client side must)."""
+
+    def encode_text(self, text: str, fin: bool = True) -> bytes:
+        """A Text frame (or a fragment of one when `fin` is False)."""
+
+    def encode_binary(self, data: BytesLike, fin: bool = True) -> bytes:
+        """A Binary frame (or a fragment of one when `fin` is False)."""
+
+    def encode_ping(self, data: BytesLike = b"") -> bytes:
+        """A Ping frame."""
+
+    def encode_pong(self, data: BytesLike = b"") -> bytes:
+        """A Pong frame."""
+
+    def encode_close(self, reason: CloseReason | None = None) -> bytes:
+        """A Close frame; with no reason its payload is empty."""
+
+    def encode_frame(self, frame: Frame) -> bytes:
+        """Any frame, as it is (a data frame may become a continuation)."""
+
+    def encode_batch(self, items: Sequence[str | BytesLike | Frame]) -> bytes:
+        """One `bytes` for a batch: `str` as Text, bytes-like as Binary, `Frame` as it is.
+
+        The batch is all or nothing: when one item is refused, nothing is encoded.
+        """
+
+def apply_mask(data: BytesLike, key: BytesLike) -> bytes:
+    """`data` XOR-ed with the 4-byte `key`, repeated; ValueError for another key length."""
 
 # --- HTTP/1.1 (RFC 9112) --------------------------------------------------------------------------
 

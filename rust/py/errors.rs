@@ -1,5 +1,35 @@
 //! The Python exception classes the core raises; they are defined in `wsrs.exceptions`.
+//!
+//! The functions here are the only place a Rust error becomes a `PyErr`: a peer's violation
+//! becomes `RemoteProtocolError` (or `PayloadTooBig` for sizes) carrying its close code; the
+//! caller's misuse becomes `LocalProtocolError`, or a plain `ValueError` for a bad value.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::PyErr;
+
+use crate::ws::{UsageError, WsError};
 
 pyo3::import_exception!(wsrs.exceptions, RemoteProtocolError);
 pyo3::import_exception!(wsrs.exceptions, PayloadTooBig);
 pyo3::import_exception!(wsrs.exceptions, LocalProtocolError);
+
+/// The exception for a peer's violation of RFC 6455, with `close_code` set to the code that
+/// answers it and `status_hint` left to its class default.
+pub(crate) fn ws_error_to_py(err: WsError) -> PyErr {
+    let args = (err.to_string(), err.close_code());
+    if err.is_too_big() {
+        PayloadTooBig::new_err(args)
+    } else {
+        RemoteProtocolError::new_err(args)
+    }
+}
+
+/// The exception for a request the protocol forbids (`LocalProtocolError`, itself a
+/// `ValueError`) or for an out-of-range value (`ValueError`).
+pub(crate) fn usage_error_to_py(err: UsageError) -> PyErr {
+    if err.is_value_error() {
+        PyValueError::new_err(err.to_string())
+    } else {
+        LocalProtocolError::new_err(err.to_string())
+    }
+}

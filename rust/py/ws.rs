@@ -1,9 +1,630 @@
-//! Bindings for the WebSocket codec.
+//! Bindings for the WebSocket codec: the value types (`FrameType`, `CloseCode`, `CloseReason`,
+//! `Frame`) and `apply_mask` here, `FrameDecoder` and `FrameEncoder` in `codec`.
+//!
+//! Bytes-like arguments: a `bytes` is read in place; any other buffer (bytearray, memoryview) is
+//! copied first, because Python code run by an allocation (a finalizer) could change it while
+//! Rust reads it. Output `bytes` are written once, by [`new_bytes`], never zeroed first.
 
+use std::hash::{Hash, Hasher};
+use std::mem::MaybeUninit;
+
+use pyo3::buffer::PyBuffer;
+use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
 
-use crate::ws::DEFAULT_MAX_FRAME_SIZE;
+mod codec;
+
+use crate::py::errors::usage_error_to_py;
+use crate::ws::header::{MAX_CONTROL_PAYLOAD_LEN, RSV1, RSV2, RSV3};
+use crate::ws::mask::UninitWriter;
+use crate::ws::{CloseCode, CloseReason, FrameType, UsageError, DEFAULT_MAX_FRAME_SIZE};
+use codec::{PyFrameDecoder, PyFrameEncoder};
+
+/// The bytes of a bytes-like argument.
+pub(crate) enum BytesArg<'py> {
+    /// A `bytes`, read in place.
+    Bytes(Bound<'py, PyBytes>),
+    /// A copy of any other buffer.
+    Copied(Vec<u8>),
+}
+
+impl<'py> BytesArg<'py> {
+    /// Reads `obj` through the buffer protocol (a `TypeError` for anything else).
+    pub(crate) fn extract(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if let Ok(bytes) = obj.cast::<PyBytes>() {
+            return Ok(Self::Bytes(bytes.clone()));
+        }
+        Ok(Self::Copied(PyBuffer::<u8>::get(obj)?.to_vec(obj.py())?))
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Bytes(bytes) => bytes.as_bytes(),
+            Self::Copied(data) => data,
+        }
+    }
+
+    /// The bytes as a Python `bytes` (the same object when it already was one).
+    pub(crate) fn into_bytes(self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        match self {
+            Self::Bytes(bytes) => bytes,
+            Self::Copied(data) => PyBytes::new(py, &data),
+        }
+    }
+}
+
+/// A new `bytes` of `len` bytes written by `fill`. Unlike `PyBytes::new_with`, the memory is
+/// not zeroed first: that would be a second pass over every payload.
+///
+/// # Panics
+/// If `fill` leaves some bytes unwritten (a caller bug); the object is freed unseen.
+pub(crate) fn new_bytes(
+    py: Python<'_>,
+    len: usize,
+    fill: impl FnOnce(&mut UninitWriter<'_>),
+) -> PyResult<Bound<'_, PyBytes>> {
+    // `len` measures data that exists in memory, so it is at most `isize::MAX`.
+    #[allow(clippy::cast_possible_wrap)]
+    let size = len as ffi::Py_ssize_t;
+    // SAFETY: with a null source, `PyBytes_FromStringAndSize` returns a new object with `size`
+    // uninitialised bytes (it writes the trailing NUL itself), or null with an exception set,
+    // which `from_owned_ptr_or_err` turns into the error; the GIL is held (`py`).
+    let object = unsafe {
+        Bound::from_owned_ptr_or_err(py, ffi::PyBytes_FromStringAndSize(std::ptr::null(), size))?
+    };
+    let bytes = object.cast_into::<PyBytes>()?;
+    // SAFETY: the object is new and not shared with anyone yet, so its `len`-byte buffer is ours
+    // alone while we fill it, and `bytes` keeps it alive for the whole borrow.
+    let buf = unsafe {
+        let data = ffi::PyBytes_AsString(bytes.as_ptr()).cast::<MaybeUninit<u8>>();
+        std::slice::from_raw_parts_mut(data, len)
+    };
+    let mut writer = UninitWriter::new(buf);
+    fill(&mut writer);
+    assert!(
+        writer.finish().is_some(),
+        "new_bytes: {len} bytes announced, fewer written"
+    );
+    Ok(bytes)
+}
+
+/// The payload of `Frame.text`: a `str` as UTF-8, or bytes-like as they are.
+fn text_or_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    if let Ok(text) = data.cast::<PyString>() {
+        return Ok(PyBytes::new(data.py(), text.to_str()?.as_bytes()));
+    }
+    Ok(BytesArg::extract(data)?.into_bytes(data.py()))
+}
+
+/// The WebSocket frame types a session sees; continuation frames take their message's type.
+#[pyclass(
+    name = "FrameType",
+    module = "wsrs._wsrs",
+    eq,
+    eq_int,
+    hash,
+    frozen,
+    from_py_object
+)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum PyFrameType {
+    #[pyo3(name = "TEXT")]
+    Text = 1,
+    #[pyo3(name = "BINARY")]
+    Binary = 2,
+    #[pyo3(name = "CLOSE")]
+    Close = 8,
+    #[pyo3(name = "PING")]
+    Ping = 9,
+    #[pyo3(name = "PONG")]
+    Pong = 10,
+}
+
+impl From<FrameType> for PyFrameType {
+    fn from(frame_type: FrameType) -> Self {
+        match frame_type {
+            FrameType::Text => Self::Text,
+            FrameType::Binary => Self::Binary,
+            FrameType::Close => Self::Close,
+            FrameType::Ping => Self::Ping,
+            FrameType::Pong => Self::Pong,
+        }
+    }
+}
+
+impl From<PyFrameType> for FrameType {
+    fn from(frame_type: PyFrameType) -> Self {
+        match frame_type {
+            PyFrameType::Text => Self::Text,
+            PyFrameType::Binary => Self::Binary,
+            PyFrameType::Close => Self::Close,
+            PyFrameType::Ping => Self::Ping,
+            PyFrameType::Pong => Self::Pong,
+        }
+    }
+}
+
+// pyo3 methods take `&self`, even on a 1-byte enum.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+#[pymethods]
+impl PyFrameType {
+    /// The opcode on the wire.
+    #[getter]
+    fn opcode(&self) -> u8 {
+        FrameType::from(*self).opcode()
+    }
+
+    /// True for Close, Ping and Pong.
+    #[getter]
+    fn is_control(&self) -> bool {
+        FrameType::from(*self).is_control()
+    }
+
+    /// The member's name, such as "TEXT".
+    #[getter]
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Text => "TEXT",
+            Self::Binary => "BINARY",
+            Self::Close => "CLOSE",
+            Self::Ping => "PING",
+            Self::Pong => "PONG",
+        }
+    }
+}
+
+/// The close codes Ktor knows (plus 1005, reported when the peer's Close had no code).
+#[pyclass(
+    name = "CloseCode",
+    module = "wsrs._wsrs",
+    eq,
+    eq_int,
+    hash,
+    frozen,
+    from_py_object
+)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum PyCloseCode {
+    #[pyo3(name = "NORMAL")]
+    Normal = 1000,
+    #[pyo3(name = "GOING_AWAY")]
+    GoingAway = 1001,
+    #[pyo3(name = "PROTOCOL_ERROR")]
+    ProtocolError = 1002,
+    #[pyo3(name = "CANNOT_ACCEPT")]
+    CannotAccept = 1003,
+    #[pyo3(name = "NO_STATUS")]
+    NoStatus = 1005,
+    #[pyo3(name = "CLOSED_ABNORMALLY")]
+    ClosedAbnormally = 1006,
+    #[pyo3(name = "NOT_CONSISTENT")]
+    NotConsistent = 1007,
+    #[pyo3(name = "VIOLATED_POLICY")]
+    ViolatedPolicy = 1008,
+    #[pyo3(name = "TOO_BIG")]
+    TooBig = 1009,
+    #[pyo3(name = "NO_EXTENSION")]
+    NoExtension = 1010,
+    #[pyo3(name = "INTERNAL_ERROR")]
+    InternalError = 1011,
+    #[pyo3(name = "SERVICE_RESTART")]
+    ServiceRestart = 1012,
+    #[pyo3(name = "TRY_AGAIN_LATER")]
+    TryAgainLater = 1013,
+}
+
+impl From<CloseCode> for PyCloseCode {
+    fn from(code: CloseCode) -> Self {
+        match code {
+            CloseCode::Normal => Self::Normal,
+            CloseCode::GoingAway => Self::GoingAway,
+            CloseCode::ProtocolError => Self::ProtocolError,
+            CloseCode::CannotAccept => Self::CannotAccept,
+            CloseCode::NoStatus => Self::NoStatus,
+            CloseCode::ClosedAbnormally => Self::ClosedAbnormally,
+            CloseCode::NotConsistent => Self::NotConsistent,
+            CloseCode::ViolatedPolicy => Self::ViolatedPolicy,
+            CloseCode::TooBig => Self::TooBig,
+            CloseCode::NoExtension => Self::NoExtension,
+            CloseCode::InternalError => Self::InternalError,
+            CloseCode::ServiceRestart => Self::ServiceRestart,
+            CloseCode::TryAgainLater => Self::TryAgainLater,
+        }
+    }
+}
+
+// pyo3 methods take `&self`, even on a 2-byte enum.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+#[pymethods]
+impl PyCloseCode {
+    /// The numeric close code.
+    #[getter]
+    fn code(&self) -> u16 {
+        *self as u16
+    }
+
+    /// The member's name, such as "NORMAL".
+    #[getter]
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Normal => "NORMAL",
+            Self::GoingAway => "GOING_AWAY",
+            Self::ProtocolError => "PROTOCOL_ERROR",
+            Self::CannotAccept => "CANNOT_ACCEPT",
+            Self::NoStatus => "NO_STATUS",
+            Self::ClosedAbnormally => "CLOSED_ABNORMALLY",
+            Self::NotConsistent => "NOT_CONSISTENT",
+            Self::ViolatedPolicy => "VIOLATED_POLICY",
+            Self::TooBig => "TOO_BIG",
+            Self::NoExtension => "NO_EXTENSION",
+            Self::InternalError => "INTERNAL_ERROR",
+            Self::ServiceRestart => "SERVICE_RESTART",
+            Self::TryAgainLater => "TRY_AGAIN_LATER",
+        }
+    }
+
+    /// The member for `code`, or None when the code is not a known one.
+    #[staticmethod]
+    fn from_code(code: i64) -> Option<Self> {
+        u16::try_from(code)
+            .ok()
+            .and_then(CloseCode::from_code)
+            .map(Self::from)
+    }
+}
+
+/// A close code: an `int` in 0..=65535 or a `CloseCode`.
+fn close_code_arg(code: &Bound<'_, PyAny>) -> PyResult<u16> {
+    if let Ok(member) = code.cast::<PyCloseCode>() {
+        return Ok(*member.get() as u16);
+    }
+    let code: i64 = code.extract()?;
+    u16::try_from(code).map_err(|_| usage_error_to_py(UsageError::CloseCodeOutOfRange))
+}
+
+/// A close code and message, as carried by a Close frame; compares by value.
+#[pyclass(name = "CloseReason", module = "wsrs._wsrs", frozen)]
+pub(crate) struct PyCloseReason {
+    pub(crate) inner: CloseReason,
+}
+
+#[pymethods]
+impl PyCloseReason {
+    #[new]
+    #[pyo3(signature = (code, message = String::new()), text_signature = "(code, message='')")]
+    fn new(code: &Bound<'_, PyAny>, message: String) -> PyResult<Self> {
+        let inner = CloseReason::new(close_code_arg(code)?, message).map_err(usage_error_to_py)?;
+        Ok(Self { inner })
+    }
+
+    /// A reason whose message is cut to 123 UTF-8 bytes at a character boundary, for closes
+    /// whose message comes from an error.
+    #[staticmethod]
+    fn truncated(code: &Bound<'_, PyAny>, message: &str) -> PyResult<Self> {
+        Ok(Self {
+            inner: CloseReason::truncated(close_code_arg(code)?, message),
+        })
+    }
+
+    #[getter]
+    fn code(&self) -> u16 {
+        self.inner.code()
+    }
+
+    #[getter]
+    fn message(&self) -> &str {
+        self.inner.message()
+    }
+
+    /// The `CloseCode` member for `code`, if it is a known one.
+    #[getter]
+    fn known_reason(&self) -> Option<PyCloseCode> {
+        self.inner.known_reason().map(PyCloseCode::from)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Self>()
+            .is_ok_and(|other| other.get().inner == self.inner)
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.inner.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn __repr__(&self) -> String {
+        let message = PyStringRepr(self.inner.message());
+        match self.inner.known_reason() {
+            Some(known) => format!(
+                "CloseReason(CloseCode.{}, {message})",
+                PyCloseCode::from(known).name()
+            ),
+            None => format!("CloseReason({}, {message})", self.inner.code()),
+        }
+    }
+}
+
+/// Formats a string the way Python's `repr` does for the common cases (single quotes, escapes).
+struct PyStringRepr<'a>(&'a str);
+
+impl std::fmt::Display for PyStringRepr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("'")?;
+        for c in self.0.chars() {
+            match c {
+                '\'' => f.write_str("\\'")?,
+                '\\' => f.write_str("\\\\")?,
+                c if c.is_control() => write!(f, "{}", c.escape_default())?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        f.write_str("'")
+    }
+}
+
+/// One WebSocket frame: its type, FIN and RSV bits and its (unmasked) payload.
+#[pyclass(name = "Frame", module = "wsrs._wsrs", frozen)]
+pub(crate) struct PyFrame {
+    pub(crate) frame_type: FrameType,
+    pub(crate) fin: bool,
+    pub(crate) rsv: u8,
+    pub(crate) data: Py<PyBytes>,
+}
+
+impl PyFrame {
+    /// A frame, enforcing Ktor's rule for control frames: FIN set, RSV clear, at most 125 bytes.
+    pub(crate) fn build(
+        frame_type: FrameType,
+        fin: bool,
+        rsv: u8,
+        data: Bound<'_, PyBytes>,
+    ) -> PyResult<Self> {
+        if !frame_type.is_control() {
+            return Ok(Self {
+                frame_type,
+                fin,
+                rsv,
+                data: data.unbind(),
+            });
+        }
+        let size = data.as_bytes().len();
+        if size > MAX_CONTROL_PAYLOAD_LEN {
+            return Err(usage_error_to_py(UsageError::ControlPayloadTooLong {
+                size,
+            }));
+        }
+        Ok(Self {
+            frame_type,
+            fin: true,
+            rsv: 0,
+            data: data.unbind(),
+        })
+    }
+
+    fn require(&self, expected: FrameType) -> PyResult<()> {
+        if self.frame_type == expected {
+            Ok(())
+        } else {
+            Err(usage_error_to_py(UsageError::WrongFrameType {
+                expected,
+                got: self.frame_type,
+            }))
+        }
+    }
+}
+
+const fn rsv_bits(rsv1: bool, rsv2: bool, rsv3: bool) -> u8 {
+    (if rsv1 { RSV1 } else { 0 }) | (if rsv2 { RSV2 } else { 0 }) | (if rsv3 { RSV3 } else { 0 })
+}
+
+// The constructors mirror Ktor's, FIN and RSV flags included.
+#[allow(clippy::fn_params_excessive_bools)]
+#[pymethods]
+impl PyFrame {
+    #[getter]
+    fn frame_type(&self) -> PyFrameType {
+        self.frame_type.into()
+    }
+
+    #[getter]
+    fn fin(&self) -> bool {
+        self.fin
+    }
+
+    #[getter]
+    fn rsv1(&self) -> bool {
+        self.rsv & RSV1 != 0
+    }
+
+    #[getter]
+    fn rsv2(&self) -> bool {
+        self.rsv & RSV2 != 0
+    }
+
+    #[getter]
+    fn rsv3(&self) -> bool {
+        self.rsv & RSV3 != 0
+    }
+
+    #[getter]
+    fn data(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.data.clone_ref(py)
+    }
+
+    /// A Text frame; a `str` is encoded as UTF-8.
+    #[staticmethod]
+    #[pyo3(signature = (data, fin = true, rsv1 = false, rsv2 = false, rsv3 = false))]
+    fn text(
+        data: &Bound<'_, PyAny>,
+        fin: bool,
+        rsv1: bool,
+        rsv2: bool,
+        rsv3: bool,
+    ) -> PyResult<Self> {
+        Self::build(
+            FrameType::Text,
+            fin,
+            rsv_bits(rsv1, rsv2, rsv3),
+            text_or_bytes(data)?,
+        )
+    }
+
+    /// A Binary frame.
+    #[staticmethod]
+    #[pyo3(signature = (data, fin = true, rsv1 = false, rsv2 = false, rsv3 = false))]
+    fn binary(
+        data: &Bound<'_, PyAny>,
+        fin: bool,
+        rsv1: bool,
+        rsv2: bool,
+        rsv3: bool,
+    ) -> PyResult<Self> {
+        let data = BytesArg::extract(data)?.into_bytes(data.py());
+        Self::build(FrameType::Binary, fin, rsv_bits(rsv1, rsv2, rsv3), data)
+    }
+
+    /// A Close frame; with no reason its payload is empty.
+    #[staticmethod]
+    #[pyo3(signature = (reason = None))]
+    fn close(py: Python<'_>, reason: Option<&Bound<'_, PyCloseReason>>) -> PyResult<Self> {
+        let payload = reason
+            .map(|reason| reason.get().inner.to_payload())
+            .unwrap_or_default();
+        Self::build(FrameType::Close, true, 0, PyBytes::new(py, &payload))
+    }
+
+    /// A Ping frame; `ValueError` when `data` is over 125 bytes.
+    #[staticmethod]
+    #[pyo3(signature = (data = None), text_signature = "(data=b'')")]
+    fn ping(py: Python<'_>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let data = match data {
+            Some(data) => BytesArg::extract(data)?.into_bytes(py),
+            None => PyBytes::new(py, b""),
+        };
+        Self::build(FrameType::Ping, true, 0, data)
+    }
+
+    /// A Pong frame; `ValueError` when `data` is over 125 bytes.
+    #[staticmethod]
+    #[pyo3(signature = (data = None), text_signature = "(data=b'')")]
+    fn pong(py: Python<'_>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let data = match data {
+            Some(data) => BytesArg::extract(data)?.into_bytes(py),
+            None => PyBytes::new(py, b""),
+        };
+        Self::build(FrameType::Pong, true, 0, data)
+    }
+
+    /// A frame of any type; control frames are always final whatever `fin` says.
+    #[staticmethod]
+    fn by_type(frame_type: PyFrameType, fin: bool, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Self::build(
+            frame_type.into(),
+            fin,
+            0,
+            BytesArg::extract(data)?.into_bytes(data.py()),
+        )
+    }
+
+    /// The payload of a final Text frame as text; invalid UTF-8 becomes U+FFFD.
+    fn read_text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        self.require(FrameType::Text)?;
+        if !self.fin {
+            return Err(usage_error_to_py(UsageError::FrameNotFinal));
+        }
+        Ok(PyString::new(
+            py,
+            &String::from_utf8_lossy(self.data.bind(py).as_bytes()),
+        ))
+    }
+
+    /// The payload.
+    fn read_bytes(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.data.clone_ref(py)
+    }
+
+    /// The reason of a Close frame, or None when its payload is shorter than two bytes.
+    fn read_reason(&self, py: Python<'_>) -> PyResult<Option<PyCloseReason>> {
+        self.require(FrameType::Close)?;
+        let Some((code, message)) = self.data.bind(py).as_bytes().split_first_chunk::<2>() else {
+            return Ok(None);
+        };
+        let message = String::from_utf8_lossy(message);
+        Ok(Some(PyCloseReason {
+            inner: CloseReason::truncated(u16::from_be_bytes(*code), &message),
+        }))
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Self>().is_ok_and(|other| {
+            let other = other.get();
+            (self.frame_type, self.fin, self.rsv) == (other.frame_type, other.fin, other.rsv)
+                && self.data.bind(py).as_bytes() == other.data.bind(py).as_bytes()
+        })
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (
+            self.frame_type,
+            self.fin,
+            self.rsv,
+            self.data.bind(py).as_bytes(),
+        )
+            .hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        const SHOWN: usize = 32;
+        let data = self.data.bind(py).as_bytes();
+        let shown = PyBytes::new(py, &data[..data.len().min(SHOWN)]).repr()?;
+        let more = if data.len() > SHOWN {
+            format!("... ({} bytes)", data.len())
+        } else {
+            String::new()
+        };
+        let rsv = if self.rsv == 0 {
+            String::new()
+        } else {
+            format!(", rsv={:#05b}", self.rsv)
+        };
+        let name = PyFrameType::from(self.frame_type).name();
+        Ok(format!(
+            "Frame({name}, fin={}{rsv}, data={shown}{more})",
+            if self.fin { "True" } else { "False" }
+        ))
+    }
+}
+
+/// `data` XOR-ed with the 4-byte `key`, repeated.
+#[pyfunction]
+fn apply_mask<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let key = BytesArg::extract(key)?;
+    let key: [u8; 4] = key.as_slice().try_into().map_err(|_| {
+        usage_error_to_py(UsageError::InvalidMaskKey {
+            size: key.as_slice().len(),
+        })
+    })?;
+    let data = BytesArg::extract(data)?;
+    let data = data.as_slice();
+    new_bytes(py, data.len(), |out| out.put_masked(data, key))
+}
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("DEFAULT_MAX_FRAME_SIZE", DEFAULT_MAX_FRAME_SIZE)
+    m.add("DEFAULT_MAX_FRAME_SIZE", DEFAULT_MAX_FRAME_SIZE)?;
+    m.add_class::<PyFrameType>()?;
+    m.add_class::<PyCloseCode>()?;
+    m.add_class::<PyCloseReason>()?;
+    m.add_class::<PyFrame>()?;
+    m.add_class::<PyFrameDecoder>()?;
+    m.add_class::<PyFrameEncoder>()?;
+    m.add_function(wrap_pyfunction!(apply_mask, m)?)
 }

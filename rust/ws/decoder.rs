@@ -1,0 +1,455 @@
+//! The incremental frame decoder: bytes in, events out, RFC 6455 enforced as the bytes arrive.
+//!
+//! Rules, beyond the per-frame ones of `header`:
+//! - Fragmentation (§5.4): a continuation needs an open message; a new Text or Binary frame may not
+//!   start while one is open; control frames may come between fragments.
+//! - Limits: a frame over `max_frame_size`, or (when reassembling) a message that a fragment would
+//!   take over it, fails with 1009 as soon as the header is read, before any payload is stored.
+//! - Text (§8.1): UTF-8 is checked piece by piece as the payload arrives, across fragments and
+//!   across reads, failing at the first impossible byte (1007). A Close reason likewise, and its
+//!   code as soon as its two bytes are in (§7.4, 1002).
+//! - After a Close frame nothing more is decoded (§5.5.1); after a violation neither.
+//!
+//! Memory: the decoder never stores raw frame bytes beyond an unfinished header (at most 14
+//! bytes). Payload is unmasked as it arrives into one buffer that holds the message (or, in raw
+//! mode, the frame) received so far, grown by what actually arrived. A frame wholly inside the
+//! input goes straight from the input to the sink, still masked, so the sink unmasks while copying
+//! it once into its output. Buffers left empty and large after a `feed` are released.
+
+use crate::ws::close::ClosePayloadCheck;
+use crate::ws::error::WsError;
+use crate::ws::event::{Event, EventSink, Payload};
+use crate::ws::header::{
+    parse_header, FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD_LEN, MAX_HEADER_LEN,
+};
+use crate::ws::mask::{extend_masked, mask_copy, rotate_key};
+use crate::ws::opcode::{FrameType, OpCode};
+use crate::ws::utf8::Utf8Validator;
+
+/// Buffer capacity kept between two `feed` calls; anything larger is released once empty, so an
+/// idle connection holds almost nothing.
+pub const IDLE_BUFFER_CAPACITY: usize = 1024;
+
+/// The frame whose payload is being received.
+#[derive(Debug, Clone, Copy)]
+struct Incoming {
+    /// The type, continuation frames taking their message's.
+    frame_type: FrameType,
+    fin: bool,
+    rsv: u8,
+    /// True for a continuation frame.
+    continuation: bool,
+    key: Option<[u8; 4]>,
+    len: usize,
+    received: usize,
+    /// True when the payload is text to validate (a Text message without extension bits).
+    utf8: bool,
+}
+
+/// The fragmented data message between its first and its final frame.
+#[derive(Debug, Clone, Copy)]
+struct OpenMessage {
+    frame_type: FrameType,
+    rsv: u8,
+}
+
+/// Decodes RFC 6455 frames for one endpoint; see the module documentation.
+#[derive(Debug)]
+pub struct FrameDecoder {
+    rules: HeaderRules,
+    reassemble: bool,
+    max_frame_size: usize,
+    header: [u8; MAX_HEADER_LEN],
+    header_len: u8,
+    frame: Option<Incoming>,
+    message: Option<OpenMessage>,
+    /// Unmasked payload: the open message (reassembling) or frame (raw) so far; scratch otherwise.
+    data: Vec<u8>,
+    control: [u8; MAX_CONTROL_PAYLOAD_LEN],
+    control_len: u8,
+    utf8: Utf8Validator,
+    close_check: ClosePayloadCheck,
+    error: Option<WsError>,
+    closed: bool,
+}
+
+impl FrameDecoder {
+    /// A decoder for a client (which refuses masked frames) or a server (which requires them).
+    /// With `reassemble`, data messages come out whole; otherwise every frame comes out as it is.
+    /// `allowed_rsv` holds the RSV bits extensions negotiated (`RSV1` = 0x4, `RSV2` = 0x2,
+    /// `RSV3` = 0x1, as in `(first byte >> 4) & 7`).
+    pub fn new(client: bool, max_frame_size: usize, reassemble: bool, allowed_rsv: u8) -> Self {
+        Self {
+            rules: HeaderRules {
+                expect_masked: !client,
+                allowed_rsv: allowed_rsv & 0x7,
+            },
+            reassemble,
+            max_frame_size,
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            frame: None,
+            message: None,
+            data: Vec::new(),
+            control: [0; MAX_CONTROL_PAYLOAD_LEN],
+            control_len: 0,
+            utf8: Utf8Validator::new(),
+            close_check: ClosePayloadCheck::default(),
+            error: None,
+            closed: false,
+        }
+    }
+
+    /// The cap on one frame and on one reassembled message.
+    pub const fn max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
+    /// Changes the cap; it applies from the next frame header.
+    pub fn set_max_frame_size(&mut self, max_frame_size: usize) {
+        self.max_frame_size = max_frame_size;
+    }
+
+    /// The violation that stopped decoding, if any.
+    pub const fn error(&self) -> Option<WsError> {
+        self.error
+    }
+
+    /// True once a Close frame has been decoded.
+    pub const fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Bytes held for an unfinished header, frame or message.
+    pub fn buffered(&self) -> usize {
+        usize::from(self.header_len) + self.data.len() + usize::from(self.control_len)
+    }
+
+    /// Decodes `input`, handing every complete event to `sink` in order. A violation is recorded
+    /// in [`FrameDecoder::error`] after the events before it; from then on, and after a Close
+    /// frame, input is ignored.
+    ///
+    /// # Errors
+    /// Only the sink's own failures, which stop decoding where they happen.
+    pub fn feed<S: EventSink>(&mut self, mut input: &[u8], sink: &mut S) -> Result<(), S::Error> {
+        let result = self.decode(&mut input, sink);
+        if self.data.is_empty() && self.data.capacity() > IDLE_BUFFER_CAPACITY {
+            self.data = Vec::new();
+        }
+        result
+    }
+
+    fn decode<S: EventSink>(&mut self, input: &mut &[u8], sink: &mut S) -> Result<(), S::Error> {
+        while self.error.is_none() && !self.closed {
+            let frame = match self.frame {
+                Some(frame) => frame,
+                None if input.is_empty() => break,
+                None => match self
+                    .take_header(input)
+                    .and_then(|h| h.map(|h| self.start(h)).transpose())
+                {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(err) => {
+                        self.fail(err);
+                        break;
+                    }
+                },
+            };
+            let direct = frame.received == 0
+                && input.len() >= frame.len
+                && !frame.frame_type.is_control()
+                && (!self.reassemble || (frame.fin && self.message.is_none()));
+            if direct {
+                let (payload, rest) = input.split_at(frame.len);
+                *input = rest;
+                self.frame = None;
+                self.emit_direct(frame, payload, sink)?;
+                continue;
+            }
+            let (chunk, rest) = input.split_at(input.len().min(frame.len - frame.received));
+            *input = rest;
+            let mut frame = frame;
+            if let Err(err) = self.receive(&frame, chunk) {
+                self.fail(err);
+                break;
+            }
+            frame.received += chunk.len();
+            if frame.received < frame.len {
+                self.frame = Some(frame);
+                break;
+            }
+            self.frame = None;
+            self.finish(&frame, sink)?;
+        }
+        Ok(())
+    }
+
+    /// Takes header bytes from `input`: the header once complete, or `None` (all input kept).
+    fn take_header(&mut self, input: &mut &[u8]) -> Result<Option<FrameHeader>, WsError> {
+        let have = usize::from(self.header_len);
+        if have == 0 {
+            if let Some((header, len)) = parse_header(input, self.rules)? {
+                *input = &input[len..];
+                return Ok(Some(header));
+            }
+            // Incomplete, so shorter than the longest header.
+            self.header[..input.len()].copy_from_slice(input);
+            self.header_len = input.len() as u8;
+            *input = &[];
+            return Ok(None);
+        }
+        let take = input.len().min(MAX_HEADER_LEN - have);
+        self.header[have..have + take].copy_from_slice(&input[..take]);
+        if let Some((header, len)) = parse_header(&self.header[..have + take], self.rules)? {
+            // The stored bytes alone were incomplete, so `len > have`.
+            *input = &input[len - have..];
+            self.header_len = 0;
+            Ok(Some(header))
+        } else {
+            self.header_len = (have + take) as u8;
+            *input = &input[take..];
+            Ok(None)
+        }
+    }
+
+    /// Applies the rules on the sequence of frames and on sizes to a new header.
+    fn start(&self, header: FrameHeader) -> Result<Incoming, WsError> {
+        let (frame_type, continuation, utf8) = match (header.opcode, self.message) {
+            (OpCode::Continuation, Some(open)) => (
+                open.frame_type,
+                true,
+                open.frame_type == FrameType::Text && open.rsv == 0,
+            ),
+            (OpCode::Continuation, None) => return Err(WsError::UnexpectedContinuation),
+            (OpCode::Type(t), Some(_)) if !t.is_control() => {
+                return Err(WsError::MessageNotFinished)
+            }
+            (OpCode::Type(t), _) => (t, false, t == FrameType::Text && header.rsv == 0),
+        };
+        let max = self.max_frame_size;
+        let len = match usize::try_from(header.payload_len) {
+            Ok(len) if len <= max => len,
+            _ => {
+                return Err(WsError::FrameTooBig {
+                    size: header.payload_len,
+                    max: max as u64,
+                })
+            }
+        };
+        if continuation && self.reassemble && self.data.len().saturating_add(len) > max {
+            let size = self.data.len() as u64 + header.payload_len;
+            return Err(WsError::MessageTooBig {
+                size,
+                max: max as u64,
+            });
+        }
+        Ok(Incoming {
+            frame_type,
+            fin: header.fin,
+            rsv: header.rsv,
+            continuation,
+            key: header.mask,
+            len,
+            received: 0,
+            utf8,
+        })
+    }
+
+    /// A data frame wholly inside the input: validated and handed over without being stored,
+    /// except text, which is unmasked once into the scratch buffer to be checked.
+    fn emit_direct<S: EventSink>(
+        &mut self,
+        frame: Incoming,
+        payload: &[u8],
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let message_start = !frame.continuation;
+        let payload = match frame.key {
+            Some(key) if frame.utf8 => {
+                self.data.clear();
+                extend_masked(&mut self.data, payload, key);
+                Payload::Plain(&self.data)
+            }
+            Some(key) => Payload::Masked { data: payload, key },
+            None => Payload::Plain(payload),
+        };
+        let event = if self.reassemble {
+            // A whole message in one frame.
+            match (frame.frame_type, payload) {
+                (FrameType::Text, Payload::Plain(bytes)) if frame.utf8 => {
+                    if let Ok(text) = std::str::from_utf8(bytes) {
+                        Event::Text(text)
+                    } else {
+                        self.fail(WsError::InvalidUtf8);
+                        return Ok(());
+                    }
+                }
+                (FrameType::Binary, _) if frame.rsv == 0 => Event::Binary(payload),
+                (frame_type, _) => Event::Frame {
+                    frame_type,
+                    fin: true,
+                    rsv: frame.rsv,
+                    payload,
+                },
+            }
+        } else {
+            if frame.utf8 {
+                if let Payload::Plain(bytes) = payload {
+                    let checked = self.utf8.feed(bytes);
+                    let checked = checked.and_then(|()| {
+                        if frame.fin {
+                            self.utf8.finish()
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    if let Err(err) = checked {
+                        self.fail(err);
+                        return Ok(());
+                    }
+                }
+            }
+            Event::Frame {
+                frame_type: frame.frame_type,
+                fin: frame.fin,
+                rsv: frame.rsv,
+                payload,
+            }
+        };
+        let result = sink.event(event);
+        self.data.clear();
+        self.track_message(&frame, message_start);
+        result
+    }
+
+    /// Stores and checks the next piece of the current frame's payload.
+    fn receive(&mut self, frame: &Incoming, chunk: &[u8]) -> Result<(), WsError> {
+        let key = frame.key.map(|key| rotate_key(key, frame.received));
+        if frame.frame_type.is_control() {
+            let seen = usize::from(self.control_len);
+            let end = seen + chunk.len();
+            let dst = &mut self.control[seen..end];
+            match key {
+                Some(key) => mask_copy(dst, chunk, key),
+                None => dst.copy_from_slice(chunk),
+            }
+            self.control_len = end as u8;
+            if frame.frame_type == FrameType::Close {
+                self.close_check.feed(&self.control[..end], seen)?;
+            }
+            return Ok(());
+        }
+        let start = self.data.len();
+        match key {
+            Some(key) => extend_masked(&mut self.data, chunk, key),
+            None => self.data.extend_from_slice(chunk),
+        }
+        if frame.utf8 {
+            self.utf8.feed(&self.data[start..])?;
+        }
+        Ok(())
+    }
+
+    /// Ends a frame received piece by piece: the last checks, then its event if one is due.
+    fn finish<S: EventSink>(&mut self, frame: &Incoming, sink: &mut S) -> Result<(), S::Error> {
+        if frame.frame_type.is_control() {
+            let len = usize::from(self.control_len);
+            self.control_len = 0;
+            if frame.frame_type == FrameType::Close {
+                let checked = self.close_check.finish();
+                self.close_check = ClosePayloadCheck::default();
+                if let Err(err) = checked {
+                    self.fail(err);
+                    return Ok(());
+                }
+                self.closed = true;
+            }
+            let payload = Payload::Plain(&self.control[..len]);
+            let event = Event::Frame {
+                frame_type: frame.frame_type,
+                fin: true,
+                rsv: 0,
+                payload,
+            };
+            let result = sink.event(event);
+            if self.closed {
+                self.release();
+            }
+            return result;
+        }
+        if frame.utf8 && frame.fin {
+            if let Err(err) = self.utf8.finish() {
+                self.fail(err);
+                return Ok(());
+            }
+        }
+        let message_start = !frame.continuation;
+        let rsv = match self.message {
+            Some(open) if frame.continuation => open.rsv,
+            _ => frame.rsv,
+        };
+        self.track_message(frame, message_start);
+        if self.reassemble && !frame.fin {
+            return Ok(());
+        }
+        let payload = Payload::Plain(&self.data);
+        let event = match (self.reassemble, frame.frame_type, rsv) {
+            (true, FrameType::Text, 0) => {
+                // Checked piece by piece already; this second pass only proves it to the type.
+                if let Ok(text) = std::str::from_utf8(&self.data) {
+                    Event::Text(text)
+                } else {
+                    self.fail(WsError::InvalidUtf8);
+                    return Ok(());
+                }
+            }
+            (true, FrameType::Binary, 0) => Event::Binary(payload),
+            (true, frame_type, rsv) => Event::Frame {
+                frame_type,
+                fin: true,
+                rsv,
+                payload,
+            },
+            (false, frame_type, _) => Event::Frame {
+                frame_type,
+                fin: frame.fin,
+                rsv: frame.rsv,
+                payload,
+            },
+        };
+        let result = sink.event(event);
+        self.data.clear();
+        result
+    }
+
+    /// Opens or closes the fragmented message as a data frame ends.
+    fn track_message(&mut self, frame: &Incoming, message_start: bool) {
+        if frame.fin {
+            self.message = None;
+        } else if message_start {
+            self.message = Some(OpenMessage {
+                frame_type: frame.frame_type,
+                rsv: frame.rsv,
+            });
+        }
+    }
+
+    fn fail(&mut self, err: WsError) {
+        self.error = Some(err);
+        self.release();
+    }
+
+    /// Drops every partial state: nothing more will be decoded.
+    fn release(&mut self) {
+        self.frame = None;
+        self.message = None;
+        self.header_len = 0;
+        self.control_len = 0;
+        self.data = Vec::new();
+    }
+}
+
+#[cfg(test)]
+#[path = "decoder_tests.rs"]
+mod tests;
