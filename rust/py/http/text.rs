@@ -1,0 +1,145 @@
+//! Turning head bytes into Python strings cheaply: common names and methods come from a cache of
+//! interned strings, values are latin-1 decoded, lists are built at their final size.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyString, PyTuple};
+
+use crate::http::headers::latin1_to_string;
+use crate::http::Fields;
+
+/// Field names browsers, curl and HTTP libraries send, in the cases they send them.
+const COMMON_NAMES: [&str; 48] = [
+    "Host",
+    "User-Agent",
+    "Accept",
+    "Accept-Language",
+    "Accept-Encoding",
+    "Connection",
+    "Cookie",
+    "Content-Type",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Upgrade",
+    "Cache-Control",
+    "Pragma",
+    "Referer",
+    "Origin",
+    "Authorization",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Range",
+    "Expect",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Extensions",
+    "Sec-WebSocket-Protocol",
+    "Sec-Fetch-Dest",
+    "Sec-Fetch-Mode",
+    "Sec-Fetch-Site",
+    "Sec-Fetch-User",
+    "Upgrade-Insecure-Requests",
+    "Priority",
+    "DNT",
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Real-IP",
+    "X-Requested-With",
+    "host",
+    "user-agent",
+    "accept",
+    "accept-language",
+    "accept-encoding",
+    "connection",
+    "cookie",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "upgrade",
+    "authorization",
+    "origin",
+];
+
+const COMMON_METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+];
+
+static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+static METHODS: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+
+fn cached<'py>(
+    py: Python<'py>,
+    cache: &PyOnceLock<Vec<Py<PyString>>>,
+    table: &[&str],
+    text: &str,
+) -> Bound<'py, PyString> {
+    match table.iter().position(|&t| t == text) {
+        Some(i) => {
+            let strings = cache.get_or_init(py, || {
+                table
+                    .iter()
+                    .map(|t| PyString::intern(py, t).unbind())
+                    .collect()
+            });
+            strings[i].bind(py).clone()
+        }
+        None => PyString::new(py, text),
+    }
+}
+
+/// A field name (a token, so ASCII).
+pub(super) fn name_str<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
+    cached(py, &NAMES, &COMMON_NAMES, name)
+}
+
+/// A method (a token, so ASCII).
+pub(super) fn method_str<'py>(py: Python<'py>, method: &str) -> Bound<'py, PyString> {
+    cached(py, &METHODS, &COMMON_METHODS, method)
+}
+
+/// Bytes decoded as latin-1; `ascii` says the caller already knows they are ASCII.
+pub(super) fn latin1_str<'py>(py: Python<'py>, bytes: &[u8], ascii: bool) -> Bound<'py, PyString> {
+    if ascii || bytes.is_ascii() {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return PyString::new(py, text);
+        }
+    }
+    PyString::new(py, &latin1_to_string(bytes))
+}
+
+/// `[(name, value), ...]` for every field.
+pub(super) fn fields_list<'py>(py: Python<'py>, fields: &Fields) -> PyResult<Bound<'py, PyList>> {
+    let ascii = fields.is_ascii();
+    let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(fields.len());
+    for (name, value) in fields.iter() {
+        items.push((name_str(py, name), latin1_str(py, value, ascii)).into_pyobject(py)?);
+    }
+    PyList::new(py, items)
+}
+
+/// The first value of `name` (case-insensitive), or `default`.
+pub(super) fn get_field<'py>(
+    py: Python<'py>,
+    fields: &Fields,
+    name: &str,
+    default: Option<Bound<'py, PyAny>>,
+) -> Option<Bound<'py, PyAny>> {
+    match fields.get(name) {
+        Some(value) => Some(latin1_str(py, value, fields.is_ascii()).into_any()),
+        None => default,
+    }
+}
+
+/// Every value of `name` (case-insensitive).
+pub(super) fn get_all_fields<'py>(
+    py: Python<'py>,
+    fields: &Fields,
+    name: &str,
+) -> PyResult<Bound<'py, PyList>> {
+    let ascii = fields.is_ascii();
+    let values: Vec<_> = fields
+        .get_all(name)
+        .map(|v| latin1_str(py, v, ascii))
+        .collect();
+    PyList::new(py, values)
+}
