@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Generator
+from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
+
+import anyio
+import anyio.abc
 
 T = TypeVar("T")
 
@@ -26,6 +30,22 @@ def running_trio() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+@asynccontextmanager
+async def task_group() -> AsyncIterator[anyio.abc.TaskGroup]:
+    """An anyio task group that lets a lone exception out as itself, not in an exception group.
+
+    Public context managers (`connect`, `serve`) run the caller's block inside a task group; the
+    caller should see its own `ValueError` or `HandshakeError`, not a group holding it.
+    """
+    try:
+        async with anyio.create_task_group() as group:
+            yield group
+    except BaseExceptionGroup as errors:
+        if len(errors.exceptions) == 1:
+            raise errors.exceptions[0] from None
+        raise
 
 
 class Parking:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.abc
 
-from wsrs._sync import Deferred, running_trio
+from wsrs._sync import Deferred, running_trio, task_group
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import HttpLimits, ResponseHead, encode_request_head, parse_response_head
 from wsrs.config import SessionConfig
@@ -64,7 +64,7 @@ async def connect(
         authority += f":{parts.port}"
     context = (ssl or ssl_module.create_default_context()) if secure else None
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         timers = Timers()
         tg.start_soon(timers.run)
         reader = _HandshakeReader(limits)

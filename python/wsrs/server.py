@@ -23,7 +23,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSListener
 
-from wsrs._sync import Parking, running_trio
+from wsrs._sync import Parking, running_trio, task_group
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.config import SessionConfig
@@ -165,7 +165,7 @@ class Server:
         return self._port
 
     async def __aenter__(self) -> Server:
-        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self._tg = await self._stack.enter_async_context(task_group())
         self._tg.start_soon(self._timers.run)
         if self._idle_timeout is not None:
             self._idle = TimeoutQueue(self._idle_timeout, self._timers)

@@ -194,6 +194,7 @@ async def test_terminate_drops_the_connection_at_once() -> None:
     reasons: list[CloseReason] = []
 
     async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
         ws.terminate()
         reasons.append(await ws.close_reason)
 
@@ -201,5 +202,6 @@ async def test_terminate_drops_the_connection_at_once() -> None:
         serving(websocket_app(handler)) as server,
         await RawClient.connect(server.port, "/ws") as client,
     ):
+        await client.send(frame(TEXT, b"terminate me"))
         assert await client.read_until_closed() == b""
     assert [reason.code for reason in reasons] == [1006]

@@ -84,9 +84,12 @@ async def test_a_cancelled_receive_loses_no_message() -> None:
         assert scope.cancelled_caught
         go.set()
         assert await ws.receive() == "first"
-        with anyio.move_on_after(0) as scope:
-            await ws.receive()
-        assert await ws.receive() == "second"
+        received = []
+        with anyio.move_on_after(0):
+            received.append(await ws.receive())
+        if not received:
+            received.append(await ws.receive())
+        assert received == ["second"]
 
 
 async def test_a_send_cancelled_while_waiting_writes_nothing_and_later_sends_work() -> None:
