@@ -72,7 +72,7 @@ def test_close_reason_knows_its_code() -> None:
 
 
 def test_close_reason_repr_names_known_codes() -> None:
-    assert repr(CloseReason(1001, "it's")) == "CloseReason(CloseCode.GOING_AWAY, 'it\\'s')"
+    assert repr(CloseReason(1001, "it's")) == 'CloseReason(CloseCode.GOING_AWAY, "it\'s")'
     assert repr(CloseReason(4321)) == "CloseReason(4321, '')"
 
 

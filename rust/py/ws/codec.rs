@@ -9,7 +9,8 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
-use super::{new_bytes, BytesArg, PyCloseReason, PyFrame};
+use super::frame::PyFrame;
+use super::{new_bytes, BytesArg, PyCloseReason};
 use crate::py::errors::{usage_error_to_py, ws_error_to_py};
 use crate::ws::encoder::{close_payload, encoded_len, random_mask_key, write_frame};
 use crate::ws::header::FrameHeader;
