@@ -18,6 +18,7 @@ mod frame;
 
 use crate::py::errors::usage_error_to_py;
 use crate::ws::mask::UninitWriter;
+use crate::ws::utf8::{code_point_layout, decode_code_points};
 use crate::ws::{CloseCode, CloseReason, FrameType, UsageError, DEFAULT_MAX_FRAME_SIZE};
 use codec::{PyFrameDecoder, PyFrameEncoder};
 use frame::PyFrame;
@@ -88,6 +89,57 @@ pub(crate) fn new_bytes(
         "new_bytes: {len} bytes announced, fewer written"
     );
     Ok(bytes)
+}
+
+/// A `str` from text already validated as UTF-8, built in its final form (ASCII, Latin-1, UCS-2
+/// or UCS-4, the kind the interpreter's own decoder would pick) instead of by that decoder, which
+/// would scan and validate the bytes again and is the slowest step of a non-ASCII text message.
+pub(crate) fn new_str<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyString>> {
+    let (count, widest) = code_point_layout(text);
+    // `count` counts bytes of an existing string, so it is at most `isize::MAX`.
+    #[allow(clippy::cast_possible_wrap)]
+    let size = count as ffi::Py_ssize_t;
+    // SAFETY: `PyUnicode_New` returns a new string of `size` code points of the kind `widest`
+    // asks for, or null with an exception set (turned into the error); the GIL is held.
+    let object = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyUnicode_New(size, widest))? };
+    let string = object.cast_into::<PyString>()?;
+    // SAFETY: the string is new and not shared yet, so the `count` code
+    // points at `PyUnicode_DATA` (1 byte each up to 0xFF, 2 up to 0xFFFF, else 4) are ours to
+    // write while `string` keeps them alive. The casts cannot truncate: no code point is wider
+    // than `widest`.
+    let written = unsafe {
+        let data = ffi::PyUnicode_DATA(string.as_ptr());
+        match widest {
+            0x7F => {
+                // ASCII: the code points are the bytes.
+                std::ptr::copy_nonoverlapping(text.as_ptr(), data.cast::<u8>(), count);
+                count
+            }
+            0xFF => fill_code_points(text, data.cast::<u8>(), count, |c| c as u8),
+            0xFFFF => fill_code_points(text, data.cast::<u16>(), count, |c| c as u16),
+            _ => fill_code_points(text, data.cast::<u32>(), count, |c| c),
+        }
+    };
+    assert_eq!(written, count, "new_str: fewer code points than counted");
+    Ok(string)
+}
+
+/// Writes the code points of `text`, narrowed, at `data`; returns how many it wrote.
+///
+/// # Safety
+/// `data` must be valid for `count` writes of `T`, with no other access meanwhile, and `count`
+/// must be at least the number of code points of `text`.
+unsafe fn fill_code_points<T>(
+    text: &str,
+    data: *mut T,
+    count: usize,
+    narrow: impl Fn(u32) -> T,
+) -> usize {
+    // SAFETY: the caller guarantees `count` writable slots, possibly uninitialised.
+    let slots = unsafe { std::slice::from_raw_parts_mut(data.cast::<MaybeUninit<T>>(), count) };
+    decode_code_points(text, |at, code_point| {
+        slots[at].write(narrow(code_point));
+    })
 }
 
 /// The WebSocket frame types a session sees; continuation frames take their message's type.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import sys
 
 import pytest
 from _ws_wire import KEY, Err, decode, frame, from_server
@@ -216,3 +217,27 @@ def test_negotiated_rsv1_surfaces_on_the_reassembled_message() -> None:
 def test_allowed_rsv_outside_the_three_bits_is_refused(bits: int) -> None:
     with pytest.raises(ValueError, match="RSV"):
         FrameDecoder(allowed_rsv=bits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "ascii",
+        "café",
+        "\x80\xff",
+        "κόσμε",
+        "日本語",
+        "ÿĀ",
+        "\uffff",
+        "𝄞",
+        "a\U0010ffff",
+        "é κ 日 𝄞",
+    ],
+)
+def test_text_comes_out_as_the_str_python_would_build(text: str) -> None:
+    # Same value and same internal kind (ASCII, Latin-1, UCS-2, UCS-4) as bytes.decode makes.
+    (event,) = FrameDecoder().feed(frame(0x81, text.encode()))
+    reference = text.encode().decode()
+    assert event == reference
+    assert sys.getsizeof(event) == sys.getsizeof(reference)
