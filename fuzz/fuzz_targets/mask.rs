@@ -5,11 +5,11 @@
 //! (next 2 bits), the rest is the payload.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use _wsrs::ws::mask::{
     apply_mask, apply_mask_scalar, extend_masked, mask_copy, mask_copy_scalar, rotate_key,
     vec_filled_by,
 };
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
     let [k0, k1, k2, k3, shape, data @ ..] = input else {
