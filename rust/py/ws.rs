@@ -77,7 +77,8 @@ pub(crate) fn new_bytes(
     };
     let bytes = object.cast_into::<PyBytes>()?;
     // SAFETY: the object is new and not shared with anyone yet, so its `len`-byte buffer is ours
-    // alone while we fill it, and `bytes` keeps it alive for the whole borrow.
+    // alone while we fill it, and `bytes` keeps it alive for the whole borrow. (For `len == 0`
+    // CPython may hand back its shared empty `bytes`, but then nothing is written.)
     let buf = unsafe {
         let data = ffi::PyBytes_AsString(bytes.as_ptr()).cast::<MaybeUninit<u8>>();
         std::slice::from_raw_parts_mut(data, len)
@@ -103,10 +104,11 @@ pub(crate) fn new_str<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, P
     // asks for, or null with an exception set (turned into the error); the GIL is held.
     let object = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyUnicode_New(size, widest))? };
     let string = object.cast_into::<PyString>()?;
-    // SAFETY: the string is new and not shared yet, so the `count` code
-    // points at `PyUnicode_DATA` (1 byte each up to 0xFF, 2 up to 0xFFFF, else 4) are ours to
-    // write while `string` keeps them alive. The casts cannot truncate: no code point is wider
-    // than `widest`.
+    // SAFETY: the string is new and not shared yet (or, for `count == 0`, the shared empty string,
+    // to which nothing is written), so the `count` code points at `PyUnicode_DATA` (1 byte each
+    // up to 0xFF, 2 up to 0xFFFF, else 4) are ours to write while `string` keeps them alive. The
+    // casts cannot truncate: no code point is wider than `widest`, and some code point needs
+    // that kind, as CPython requires of a string's kind.
     let written = unsafe {
         let data = ffi::PyUnicode_DATA(string.as_ptr());
         match widest {
@@ -148,11 +150,10 @@ unsafe fn fill_code_points<T>(
     module = "wsrs._wsrs",
     eq,
     eq_int,
-    hash,
     frozen,
     from_py_object
 )]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PyFrameType {
     #[pyo3(name = "TEXT")]
     Text = 1,
@@ -206,6 +207,11 @@ impl PyFrameType {
         FrameType::from(*self).is_control()
     }
 
+    /// The opcode's hash: members equal their opcode, so they must hash like it.
+    fn __hash__(&self) -> u64 {
+        u64::from(FrameType::from(*self).opcode())
+    }
+
     /// The member's name, such as "TEXT".
     #[getter]
     fn name(&self) -> &'static str {
@@ -225,11 +231,10 @@ impl PyFrameType {
     module = "wsrs._wsrs",
     eq,
     eq_int,
-    hash,
     frozen,
     from_py_object
 )]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PyCloseCode {
     #[pyo3(name = "NORMAL")]
     Normal = 1000,
@@ -287,6 +292,11 @@ impl PyCloseCode {
     #[getter]
     fn code(&self) -> u16 {
         *self as u16
+    }
+
+    /// The code's hash: members equal their code, so they must hash like it.
+    fn __hash__(&self) -> u64 {
+        u64::from(*self as u16)
     }
 
     /// The member's name, such as "NORMAL".

@@ -17,6 +17,7 @@ def test_frame_types_carry_their_opcode_and_name(name: str, opcode: int) -> None
     assert (member.name, member.opcode, int(member)) == (name, opcode, opcode)
     assert member.is_control is (opcode >= 8)
     assert member == opcode
+    assert hash(member) == hash(opcode), "equal objects hash alike"
     assert member is getattr(FrameType, name), "members are singletons"
 
 
@@ -49,7 +50,7 @@ def test_close_codes_map_both_ways(name: str, code: int) -> None:
     assert (member.name, member.code, int(member)) == (name, code, code)
     assert member == code
     assert CloseCode.from_code(code) is member
-    assert hash(member) == hash(CloseCode.from_code(code))
+    assert hash(member) == hash(code), "equal objects hash alike"
 
 
 @pytest.mark.parametrize("code", [0, 1004, 1014, 3000, 4000, 65535, -1, 1 << 40])
