@@ -1,5 +1,5 @@
-//! Bindings for the WebSocket codec: the value types (`FrameType`, `CloseCode`, `CloseReason`,
-//! `Frame`) and `apply_mask` here, `FrameDecoder` and `FrameEncoder` in `codec`.
+//! Bindings for the WebSocket codec: `FrameType`, `CloseCode`, `CloseReason` and `apply_mask`
+//! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`.
 //!
 //! Bytes-like arguments: a `bytes` is read in place; any other buffer (bytearray, memoryview) is
 //! copied first, because Python code run by an allocation (a finalizer) could change it while
@@ -14,12 +14,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
 mod codec;
+mod frame;
 
 use crate::py::errors::usage_error_to_py;
-use crate::ws::header::{MAX_CONTROL_PAYLOAD_LEN, RSV1, RSV2, RSV3};
 use crate::ws::mask::UninitWriter;
+use crate::ws::utf8::{code_point_layout, decode_code_points};
 use crate::ws::{CloseCode, CloseReason, FrameType, UsageError, DEFAULT_MAX_FRAME_SIZE};
 use codec::{PyFrameDecoder, PyFrameEncoder};
+use frame::PyFrame;
 
 /// The bytes of a bytes-like argument.
 pub(crate) enum BytesArg<'py> {
@@ -75,7 +77,8 @@ pub(crate) fn new_bytes(
     };
     let bytes = object.cast_into::<PyBytes>()?;
     // SAFETY: the object is new and not shared with anyone yet, so its `len`-byte buffer is ours
-    // alone while we fill it, and `bytes` keeps it alive for the whole borrow.
+    // alone while we fill it, and `bytes` keeps it alive for the whole borrow. (For `len == 0`
+    // CPython may hand back its shared empty `bytes`, but then nothing is written.)
     let buf = unsafe {
         let data = ffi::PyBytes_AsString(bytes.as_ptr()).cast::<MaybeUninit<u8>>();
         std::slice::from_raw_parts_mut(data, len)
@@ -89,12 +92,56 @@ pub(crate) fn new_bytes(
     Ok(bytes)
 }
 
-/// The payload of `Frame.text`: a `str` as UTF-8, or bytes-like as they are.
-fn text_or_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    if let Ok(text) = data.cast::<PyString>() {
-        return Ok(PyBytes::new(data.py(), text.to_str()?.as_bytes()));
-    }
-    Ok(BytesArg::extract(data)?.into_bytes(data.py()))
+/// A `str` from text already validated as UTF-8, built in its final form (ASCII, Latin-1, UCS-2
+/// or UCS-4, the kind the interpreter's own decoder would pick) instead of by that decoder, which
+/// would scan and validate the bytes again and is the slowest step of a non-ASCII text message.
+pub(crate) fn new_str<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyString>> {
+    let (count, widest) = code_point_layout(text);
+    // `count` counts bytes of an existing string, so it is at most `isize::MAX`.
+    #[allow(clippy::cast_possible_wrap)]
+    let size = count as ffi::Py_ssize_t;
+    // SAFETY: `PyUnicode_New` returns a new string of `size` code points of the kind `widest`
+    // asks for, or null with an exception set (turned into the error); the GIL is held.
+    let object = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyUnicode_New(size, widest))? };
+    let string = object.cast_into::<PyString>()?;
+    // SAFETY: the string is new and not shared yet (or, for `count == 0`, the shared empty string,
+    // to which nothing is written), so the `count` code points at `PyUnicode_DATA` (1 byte each
+    // up to 0xFF, 2 up to 0xFFFF, else 4) are ours to write while `string` keeps them alive. The
+    // casts cannot truncate: no code point is wider than `widest`, and some code point needs
+    // that kind, as CPython requires of a string's kind.
+    let written = unsafe {
+        let data = ffi::PyUnicode_DATA(string.as_ptr());
+        match widest {
+            0x7F => {
+                // ASCII: the code points are the bytes.
+                std::ptr::copy_nonoverlapping(text.as_ptr(), data.cast::<u8>(), count);
+                count
+            }
+            0xFF => fill_code_points(text, data.cast::<u8>(), count, |c| c as u8),
+            0xFFFF => fill_code_points(text, data.cast::<u16>(), count, |c| c as u16),
+            _ => fill_code_points(text, data.cast::<u32>(), count, |c| c),
+        }
+    };
+    assert_eq!(written, count, "new_str: fewer code points than counted");
+    Ok(string)
+}
+
+/// Writes the code points of `text`, narrowed, at `data`; returns how many it wrote.
+///
+/// # Safety
+/// `data` must be valid for `count` writes of `T`, with no other access meanwhile, and `count`
+/// must be at least the number of code points of `text`.
+unsafe fn fill_code_points<T>(
+    text: &str,
+    data: *mut T,
+    count: usize,
+    narrow: impl Fn(u32) -> T,
+) -> usize {
+    // SAFETY: the caller guarantees `count` writable slots, possibly uninitialised.
+    let slots = unsafe { std::slice::from_raw_parts_mut(data.cast::<MaybeUninit<T>>(), count) };
+    decode_code_points(text, |at, code_point| {
+        slots[at].write(narrow(code_point));
+    })
 }
 
 /// The WebSocket frame types a session sees; continuation frames take their message's type.
@@ -103,11 +150,10 @@ fn text_or_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>>
     module = "wsrs._wsrs",
     eq,
     eq_int,
-    hash,
     frozen,
     from_py_object
 )]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PyFrameType {
     #[pyo3(name = "TEXT")]
     Text = 1,
@@ -161,6 +207,11 @@ impl PyFrameType {
         FrameType::from(*self).is_control()
     }
 
+    /// The opcode's hash: members equal their opcode, so they must hash like it.
+    fn __hash__(&self) -> u64 {
+        u64::from(FrameType::from(*self).opcode())
+    }
+
     /// The member's name, such as "TEXT".
     #[getter]
     fn name(&self) -> &'static str {
@@ -180,11 +231,10 @@ impl PyFrameType {
     module = "wsrs._wsrs",
     eq,
     eq_int,
-    hash,
     frozen,
     from_py_object
 )]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PyCloseCode {
     #[pyo3(name = "NORMAL")]
     Normal = 1000,
@@ -242,6 +292,11 @@ impl PyCloseCode {
     #[getter]
     fn code(&self) -> u16 {
         *self as u16
+    }
+
+    /// The code's hash: members equal their code, so they must hash like it.
+    fn __hash__(&self) -> u64 {
+        u64::from(*self as u16)
     }
 
     /// The member's name, such as "NORMAL".
@@ -335,268 +390,17 @@ impl PyCloseReason {
         hasher.finish()
     }
 
-    fn __repr__(&self) -> String {
-        let message = PyStringRepr(self.inner.message());
-        match self.inner.known_reason() {
-            Some(known) => format!(
-                "CloseReason(CloseCode.{}, {message})",
-                PyCloseCode::from(known).name()
-            ),
-            None => format!("CloseReason({}, {message})", self.inner.code()),
-        }
-    }
-}
-
-/// Formats a string the way Python's `repr` does for the common cases (single quotes, escapes).
-struct PyStringRepr<'a>(&'a str);
-
-impl std::fmt::Display for PyStringRepr<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("'")?;
-        for c in self.0.chars() {
-            match c {
-                '\'' => f.write_str("\\'")?,
-                '\\' => f.write_str("\\\\")?,
-                c if c.is_control() => write!(f, "{}", c.escape_default())?,
-                c => write!(f, "{c}")?,
-            }
-        }
-        f.write_str("'")
-    }
-}
-
-/// One WebSocket frame: its type, FIN and RSV bits and its (unmasked) payload.
-#[pyclass(name = "Frame", module = "wsrs._wsrs", frozen)]
-pub(crate) struct PyFrame {
-    pub(crate) frame_type: FrameType,
-    pub(crate) fin: bool,
-    pub(crate) rsv: u8,
-    pub(crate) data: Py<PyBytes>,
-}
-
-impl PyFrame {
-    /// A frame, enforcing Ktor's rule for control frames: FIN set, RSV clear, at most 125 bytes.
-    pub(crate) fn build(
-        frame_type: FrameType,
-        fin: bool,
-        rsv: u8,
-        data: Bound<'_, PyBytes>,
-    ) -> PyResult<Self> {
-        if !frame_type.is_control() {
-            return Ok(Self {
-                frame_type,
-                fin,
-                rsv,
-                data: data.unbind(),
-            });
-        }
-        let size = data.as_bytes().len();
-        if size > MAX_CONTROL_PAYLOAD_LEN {
-            return Err(usage_error_to_py(UsageError::ControlPayloadTooLong {
-                size,
-            }));
-        }
-        Ok(Self {
-            frame_type,
-            fin: true,
-            rsv: 0,
-            data: data.unbind(),
-        })
-    }
-
-    fn require(&self, expected: FrameType) -> PyResult<()> {
-        if self.frame_type == expected {
-            Ok(())
-        } else {
-            Err(usage_error_to_py(UsageError::WrongFrameType {
-                expected,
-                got: self.frame_type,
-            }))
-        }
-    }
-}
-
-const fn rsv_bits(rsv1: bool, rsv2: bool, rsv3: bool) -> u8 {
-    (if rsv1 { RSV1 } else { 0 }) | (if rsv2 { RSV2 } else { 0 }) | (if rsv3 { RSV3 } else { 0 })
-}
-
-// The constructors mirror Ktor's, FIN and RSV flags included.
-#[allow(clippy::fn_params_excessive_bools)]
-#[pymethods]
-impl PyFrame {
-    #[getter]
-    fn frame_type(&self) -> PyFrameType {
-        self.frame_type.into()
-    }
-
-    #[getter]
-    fn fin(&self) -> bool {
-        self.fin
-    }
-
-    #[getter]
-    fn rsv1(&self) -> bool {
-        self.rsv & RSV1 != 0
-    }
-
-    #[getter]
-    fn rsv2(&self) -> bool {
-        self.rsv & RSV2 != 0
-    }
-
-    #[getter]
-    fn rsv3(&self) -> bool {
-        self.rsv & RSV3 != 0
-    }
-
-    #[getter]
-    fn data(&self, py: Python<'_>) -> Py<PyBytes> {
-        self.data.clone_ref(py)
-    }
-
-    /// A Text frame; a `str` is encoded as UTF-8.
-    #[staticmethod]
-    #[pyo3(signature = (data, fin = true, rsv1 = false, rsv2 = false, rsv3 = false))]
-    fn text(
-        data: &Bound<'_, PyAny>,
-        fin: bool,
-        rsv1: bool,
-        rsv2: bool,
-        rsv3: bool,
-    ) -> PyResult<Self> {
-        Self::build(
-            FrameType::Text,
-            fin,
-            rsv_bits(rsv1, rsv2, rsv3),
-            text_or_bytes(data)?,
-        )
-    }
-
-    /// A Binary frame.
-    #[staticmethod]
-    #[pyo3(signature = (data, fin = true, rsv1 = false, rsv2 = false, rsv3 = false))]
-    fn binary(
-        data: &Bound<'_, PyAny>,
-        fin: bool,
-        rsv1: bool,
-        rsv2: bool,
-        rsv3: bool,
-    ) -> PyResult<Self> {
-        let data = BytesArg::extract(data)?.into_bytes(data.py());
-        Self::build(FrameType::Binary, fin, rsv_bits(rsv1, rsv2, rsv3), data)
-    }
-
-    /// A Close frame; with no reason its payload is empty.
-    #[staticmethod]
-    #[pyo3(signature = (reason = None))]
-    fn close(py: Python<'_>, reason: Option<&Bound<'_, PyCloseReason>>) -> PyResult<Self> {
-        let payload = reason
-            .map(|reason| reason.get().inner.to_payload())
-            .unwrap_or_default();
-        Self::build(FrameType::Close, true, 0, PyBytes::new(py, &payload))
-    }
-
-    /// A Ping frame; `ValueError` when `data` is over 125 bytes.
-    #[staticmethod]
-    #[pyo3(signature = (data = None), text_signature = "(data=b'')")]
-    fn ping(py: Python<'_>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let data = match data {
-            Some(data) => BytesArg::extract(data)?.into_bytes(py),
-            None => PyBytes::new(py, b""),
-        };
-        Self::build(FrameType::Ping, true, 0, data)
-    }
-
-    /// A Pong frame; `ValueError` when `data` is over 125 bytes.
-    #[staticmethod]
-    #[pyo3(signature = (data = None), text_signature = "(data=b'')")]
-    fn pong(py: Python<'_>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let data = match data {
-            Some(data) => BytesArg::extract(data)?.into_bytes(py),
-            None => PyBytes::new(py, b""),
-        };
-        Self::build(FrameType::Pong, true, 0, data)
-    }
-
-    /// A frame of any type; control frames are always final whatever `fin` says.
-    #[staticmethod]
-    fn by_type(frame_type: PyFrameType, fin: bool, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Self::build(
-            frame_type.into(),
-            fin,
-            0,
-            BytesArg::extract(data)?.into_bytes(data.py()),
-        )
-    }
-
-    /// The payload of a final Text frame as text; invalid UTF-8 becomes U+FFFD.
-    fn read_text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
-        self.require(FrameType::Text)?;
-        if !self.fin {
-            return Err(usage_error_to_py(UsageError::FrameNotFinal));
-        }
-        Ok(PyString::new(
-            py,
-            &String::from_utf8_lossy(self.data.bind(py).as_bytes()),
-        ))
-    }
-
-    /// The payload.
-    fn read_bytes(&self, py: Python<'_>) -> Py<PyBytes> {
-        self.data.clone_ref(py)
-    }
-
-    /// The reason of a Close frame, or None when its payload is shorter than two bytes.
-    fn read_reason(&self, py: Python<'_>) -> PyResult<Option<PyCloseReason>> {
-        self.require(FrameType::Close)?;
-        let Some((code, message)) = self.data.bind(py).as_bytes().split_first_chunk::<2>() else {
-            return Ok(None);
-        };
-        let message = String::from_utf8_lossy(message);
-        Ok(Some(PyCloseReason {
-            inner: CloseReason::truncated(u16::from_be_bytes(*code), &message),
-        }))
-    }
-
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Self>().is_ok_and(|other| {
-            let other = other.get();
-            (self.frame_type, self.fin, self.rsv) == (other.frame_type, other.fin, other.rsv)
-                && self.data.bind(py).as_bytes() == other.data.bind(py).as_bytes()
-        })
-    }
-
-    fn __hash__(&self, py: Python<'_>) -> u64 {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (
-            self.frame_type,
-            self.fin,
-            self.rsv,
-            self.data.bind(py).as_bytes(),
-        )
-            .hash(&mut hasher);
-        hasher.finish()
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        const SHOWN: usize = 32;
-        let data = self.data.bind(py).as_bytes();
-        let shown = PyBytes::new(py, &data[..data.len().min(SHOWN)]).repr()?;
-        let more = if data.len() > SHOWN {
-            format!("... ({} bytes)", data.len())
-        } else {
-            String::new()
-        };
-        let rsv = if self.rsv == 0 {
-            String::new()
-        } else {
-            format!(", rsv={:#05b}", self.rsv)
-        };
-        let name = PyFrameType::from(self.frame_type).name();
-        Ok(format!(
-            "Frame({name}, fin={}{rsv}, data={shown}{more})",
-            if self.fin { "True" } else { "False" }
-        ))
+        let message = PyString::new(py, self.inner.message()).repr()?;
+        Ok(match self.inner.known_reason() {
+            Some(known) => {
+                format!(
+                    "CloseReason(CloseCode.{}, {message})",
+                    PyCloseCode::from(known).name()
+                )
+            }
+            None => format!("CloseReason({}, {message})", self.inner.code()),
+        })
     }
 }
 

@@ -24,7 +24,7 @@ use crate::ws::header::{
 };
 use crate::ws::mask::{extend_masked, mask_copy, rotate_key};
 use crate::ws::opcode::{FrameType, OpCode};
-use crate::ws::utf8::Utf8Validator;
+use crate::ws::utf8::{validate, Utf8Validator};
 
 /// Buffer capacity kept between two `feed` calls; anything larger is released once empty, so an
 /// idle connection holds almost nothing.
@@ -144,10 +144,7 @@ impl FrameDecoder {
             let frame = match self.frame {
                 Some(frame) => frame,
                 None if input.is_empty() => break,
-                None => match self
-                    .take_header(input)
-                    .and_then(|h| h.map(|h| self.start(h)).transpose())
-                {
+                None => match self.next_frame(input) {
                     Ok(Some(frame)) => frame,
                     Ok(None) => break,
                     Err(err) => {
@@ -183,6 +180,14 @@ impl FrameDecoder {
             self.finish(&frame, sink)?;
         }
         Ok(())
+    }
+
+    /// The next frame once its header is complete and passes every rule; `None` for more input.
+    fn next_frame(&mut self, input: &mut &[u8]) -> Result<Option<Incoming>, WsError> {
+        match self.take_header(input)? {
+            Some(header) => self.start(header).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Takes header bytes from `input`: the header once complete, or `None` (all input kept).
@@ -278,7 +283,7 @@ impl FrameDecoder {
             // A whole message in one frame.
             match (frame.frame_type, payload) {
                 (FrameType::Text, Payload::Plain(bytes)) if frame.utf8 => {
-                    if let Ok(text) = std::str::from_utf8(bytes) {
+                    if let Ok(text) = validate(bytes) {
                         Event::Text(text)
                     } else {
                         self.fail(WsError::InvalidUtf8);
@@ -397,7 +402,7 @@ impl FrameDecoder {
         let event = match (self.reassemble, frame.frame_type, rsv) {
             (true, FrameType::Text, 0) => {
                 // Checked piece by piece already; this second pass only proves it to the type.
-                if let Ok(text) = std::str::from_utf8(&self.data) {
+                if let Ok(text) = validate(&self.data) {
                     Event::Text(text)
                 } else {
                     self.fail(WsError::InvalidUtf8);

@@ -6,11 +6,66 @@
 //! this "fail fast". Only an incomplete character at the very end of the message is left for
 //! [`Utf8Validator::finish`] to refuse.
 //!
-//! The work is done by `core::str::from_utf8`, whose error tells apart "invalid here"
-//! (`error_len() == Some(_)`) from "cut short at the end" (`None`): the latter is exactly a valid
-//! prefix of a longer character, kept here (at most 3 bytes) until the next piece.
+//! The work is done by `simdutf8` (SIMD, CPU detected at run time), whose `compat` error, like
+//! `core::str::from_utf8`'s, tells apart "invalid here" (`error_len() == Some(_)`) from "cut
+//! short at the end" (`None`): the latter is exactly a valid prefix of a longer character, kept
+//! here (at most 3 bytes) until the next piece. [`validate`] checks a whole text at once.
+
+use simdutf8::compat::from_utf8;
 
 use crate::ws::error::WsError;
+
+/// A whole text, checked in one pass.
+///
+/// # Errors
+/// [`WsError::InvalidUtf8`] when it is not valid UTF-8.
+#[inline]
+pub fn validate(text: &[u8]) -> Result<&str, WsError> {
+    simdutf8::basic::from_utf8(text).map_err(|_| WsError::InvalidUtf8)
+}
+
+/// How many code points valid UTF-8 holds and the widest of them, rounded up to the limit of a
+/// string kind (0x7F ASCII, 0xFF Latin-1, 0xFFFF UCS-2, 0x10FFFF UCS-4), read off the bytes alone:
+/// the largest lead byte bounds the widest character (surrogates are not valid UTF-8).
+pub fn code_point_layout(text: &str) -> (usize, u32) {
+    let bytes = text.as_bytes();
+    let widest = match bytes.iter().copied().max().unwrap_or(0) {
+        0..=0x7F => 0x7F,
+        0x80..=0xC3 => 0xFF,
+        0xC4..=0xEF => 0xFFFF,
+        _ => 0x10_FFFF,
+    };
+    // Every byte but a continuation (0b10xx_xxxx) starts a code point.
+    let count = bytes.iter().filter(|&&byte| byte & 0xC0 != 0x80).count();
+    (count, widest)
+}
+
+/// The payload bits of a byte, by its high nibble: 7 for ASCII, 6 for a continuation, 5, 4 or 3
+/// for the lead of a 2-, 3- or 4-byte sequence.
+const PAYLOAD_BITS: [u8; 16] = [
+    0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x3F, 0x3F, 0x3F, 0x3F, 0x1F, 0x1F, 0x0F, 0x07,
+];
+
+/// Hands each code point of `text` to `put` with its index, and returns how many there are.
+/// Each byte updates the current code point and hands it over again at the same index (so the
+/// last call for an index has the whole code point), with no branch on the kind of byte: in
+/// mixed text such branches mispredict, which is what makes the usual decoders slow.
+pub fn decode_code_points(text: &str, mut put: impl FnMut(usize, u32)) -> usize {
+    let mut code_point = 0u32;
+    let mut next = 0usize;
+    for &byte in text.as_bytes() {
+        let continuation = byte & 0xC0 == 0x80;
+        let bits = u32::from(byte & PAYLOAD_BITS[usize::from(byte >> 4)]);
+        let keep = 0u32.wrapping_sub(u32::from(continuation));
+        code_point = (code_point << 6 & keep) | bits;
+        // A continuation belongs to the code point before it; `text` being valid UTF-8, it is
+        // never the first byte.
+        let at = next - usize::from(continuation);
+        put(at, code_point);
+        next = at + 1;
+    }
+    next
+}
 
 /// The validation state between two pieces of one text: the bytes of a cut character.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,7 +94,7 @@ impl Utf8Validator {
             let take = piece.len().min(4 - have);
             self.pending[have..have + take].copy_from_slice(&piece[..take]);
             let joined = &self.pending[..have + take];
-            match std::str::from_utf8(joined) {
+            match from_utf8(joined) {
                 Ok(_) => {
                     self.pending_len = 0;
                     piece = &piece[take..];
@@ -60,7 +115,7 @@ impl Utf8Validator {
                 }
             }
         }
-        match std::str::from_utf8(piece) {
+        match from_utf8(piece) {
             Ok(_) => Ok(()),
             Err(err) if err.error_len().is_some() => Err(WsError::InvalidUtf8),
             Err(err) => {
@@ -145,6 +200,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn code_points(text: &str) -> Vec<u32> {
+        let (count, _) = code_point_layout(text);
+        let mut out = vec![0u32; count];
+        assert_eq!(
+            decode_code_points(text, |at, code_point| out[at] = code_point),
+            count
+        );
+        out
+    }
+
+    #[test]
+    fn layout_picks_the_narrowest_kind() {
+        assert_eq!(code_point_layout(""), (0, 0x7F));
+        assert_eq!(code_point_layout("abc"), (3, 0x7F));
+        assert_eq!(code_point_layout("café"), (4, 0xFF));
+        assert_eq!(code_point_layout("\u{FF}\u{100}"), (2, 0xFFFF));
+        assert_eq!(code_point_layout("日本"), (2, 0xFFFF));
+        assert_eq!(code_point_layout("a𝄞"), (2, 0x10_FFFF));
+    }
+
+    #[test]
+    fn code_points_match_chars() {
+        for text in [
+            "",
+            "ascii",
+            "café ÿ",
+            "κόσμε é a",
+            "日本語 \u{FFFF}",
+            "𝄞 \u{10FFFF} é 日 a",
+        ] {
+            let expected: Vec<u32> = text.chars().map(u32::from).collect();
+            assert_eq!(code_points(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_code_point_decodes() {
+        let all: String = (0..=0x10_FFFFu32).filter_map(char::from_u32).collect();
+        let expected: Vec<u32> = all.chars().map(u32::from).collect();
+        assert_eq!(code_points(&all), expected);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
-use super::{new_bytes, BytesArg, PyCloseReason, PyFrame};
+use super::frame::PyFrame;
+use super::{new_bytes, new_str, BytesArg, PyCloseReason};
 use crate::py::errors::{usage_error_to_py, ws_error_to_py};
 use crate::ws::encoder::{close_payload, encoded_len, random_mask_key, write_frame};
 use crate::ws::header::FrameHeader;
@@ -38,7 +39,7 @@ impl EventSink for PySink<'_> {
     fn event(&mut self, event: Event<'_>) -> PyResult<()> {
         let py = self.py;
         let object = match event {
-            Event::Text(text) => PyString::new(py, text).into_any(),
+            Event::Text(text) => new_str(py, text)?.into_any(),
             Event::Binary(payload) => payload_bytes(py, payload)?.into_any(),
             Event::Frame {
                 frame_type,
