@@ -27,7 +27,7 @@ from wsrs._sync import Parking, running_trio, task_group
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.config import SessionConfig
-from wsrs.exceptions import HandshakeError
+from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.http import HttpHandler, Request, Response
 from wsrs.pipeline import DEFAULT_MAX_PIPELINED, HttpConnection
@@ -331,6 +331,8 @@ class Server:
             if self._shutting_down:
                 session._start_close(GOING_AWAY)
             await session.run(route.handler)
+        except ConnectionClosed:
+            pass
         except Exception:
             logger.exception("WebSocket handler failed for %r", request)
         finally:

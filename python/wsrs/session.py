@@ -108,6 +108,7 @@ class _SessionBase(Generic[T]):
         self._writers = Parking()
         self._lost = Deferred[None]()
         self._incoming_end: ConnectionClosed | None = None
+        self._deferred_error: RemoteProtocolError | None = None
         self._writing_paused = False
         self._reading_paused = False
         self._resume_below = max(1, config.incoming_capacity // 4)
@@ -171,6 +172,9 @@ class _SessionBase(Generic[T]):
         while not inbox:
             if self._incoming_end is not None:
                 raise self._incoming_end
+            if self._deferred_error is not None:
+                self._fail_protocol(self._deferred_error)
+                continue
             await self._readers.park()
         item = inbox.popleft()
         if self._reading_paused and len(inbox) <= self._resume_below:
@@ -194,6 +198,10 @@ class _SessionBase(Generic[T]):
         if not self._reading_paused and len(self._inbox) >= self._config.incoming_capacity:
             self._reading_paused = True
             self._transport.pause_reading()
+
+    def _fail_protocol(self, error: RemoteProtocolError) -> None:
+        """Fail the connection for a violation of the peer's (with the error's close code)."""
+        raise NotImplementedError
 
     def _end_incoming(self, end: ConnectionClosed) -> None:
         if self._incoming_end is None:
@@ -349,9 +357,9 @@ class WebSocketSession(_SessionBase[Frame]):
         if frames:
             self._after_delivery()
         if decoder.error is not None:
-            self._fail(decoder.error)
+            self._fail_protocol(decoder.error)
 
-    def _fail(self, error: RemoteProtocolError) -> None:
+    def _fail_protocol(self, error: RemoteProtocolError) -> None:
         reason = error_reason(error.close_code, error.message)
         if not self._close_written and not self._transport.is_closing():
             self._write(self._encoder.encode_close(reason))
@@ -517,7 +525,9 @@ class DefaultWebSocketSession(_SessionBase[Message]):
 
     def _start_close(self, reason: CloseReason) -> None:
         """Close first: our Close goes out; incoming stays open until the peer's Close or EOF."""
-        if self._write_close(reason):
+        if self._deferred_error is not None:
+            self._fail_protocol(self._deferred_error)
+        elif self._write_close(reason):
             self._close_reason.set(reason)
 
     def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
@@ -584,7 +594,16 @@ class DefaultWebSocketSession(_SessionBase[Message]):
             self._after_delivery()
         error = decoder.error
         if error is not None:
-            self._fail(error_reason(error.close_code, error.message), error)
+            if inbox:
+                # The messages before the violation are delivered first, and the handler's answers
+                # to them go out before our Close: the failure waits for the next `receive`.
+                self._deferred_error = error
+            else:
+                self._fail_protocol(error)
+
+    def _fail_protocol(self, error: RemoteProtocolError) -> None:
+        self._deferred_error = None
+        self._fail(error_reason(error.close_code, error.message), error)
 
     def _on_control(self, frame: Frame) -> None:
         frame_type = frame.frame_type
