@@ -1,7 +1,8 @@
 //! `RequestParser` and its events, `RequestHead` and `EndOfMessage`.
 //!
 //! A head keeps the Rust `RequestHead` and makes Python strings when they are asked for; the
-//! header list is built once and kept. A body-less `EndOfMessage` is one shared instance.
+//! header list is built on first use and kept (in a plain `Option`: `PyOnceLock` would release
+//! and retake the GIL on every first use). A body-less `EndOfMessage` is one shared instance.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -14,10 +15,10 @@ use crate::http::{Batch, BodyBytes, Event, Fields, HttpError, RequestHead, Reque
 use crate::py::errors::LocalProtocolError;
 
 /// A parsed request line and header section, with the framing facts the pipeline needs.
-#[pyclass(frozen, name = "RequestHead", module = "wsrs._wsrs")]
+#[pyclass(name = "RequestHead", module = "wsrs._wsrs")]
 pub(crate) struct PyRequestHead {
     head: Box<RequestHead>,
-    headers: PyOnceLock<Py<PyList>>,
+    headers: Option<Py<PyList>>,
 }
 
 #[pymethods]
@@ -28,7 +29,7 @@ impl PyRequestHead {
     }
 
     #[getter]
-    fn method<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+    fn method<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
         method_str(py, self.head.method())
     }
 
@@ -43,8 +44,8 @@ impl PyRequestHead {
     }
 
     #[getter]
-    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        cached_list(py, &self.headers, self.head.fields())
+    fn headers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        cached_list(py, &mut self.headers, self.head.fields())
     }
 
     #[getter]
@@ -78,7 +79,7 @@ impl PyRequestHead {
         py: Python<'py>,
         name: &str,
         default: Option<Bound<'py, PyAny>>,
-    ) -> Option<Bound<'py, PyAny>> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         get_field(py, self.head.fields(), name, default)
     }
 
@@ -108,11 +109,15 @@ pub(super) fn version_str(py: Python<'_>, version: crate::http::Version) -> Boun
 /// The header list of `fields`, built on first use and kept.
 pub(super) fn cached_list<'py>(
     py: Python<'py>,
-    cell: &PyOnceLock<Py<PyList>>,
+    cell: &mut Option<Py<PyList>>,
     fields: &Fields,
 ) -> PyResult<Bound<'py, PyList>> {
-    cell.get_or_try_init(py, || fields_list(py, fields).map(Bound::unbind))
-        .map(|l| l.bind(py).clone())
+    if let Some(list) = cell {
+        return Ok(list.bind(py).clone());
+    }
+    let list = fields_list(py, fields)?;
+    *cell = Some(list.clone().unbind());
+    Ok(list)
 }
 
 /// The end of a request's body, with any chunked trailer fields.
@@ -183,7 +188,7 @@ fn events_list<'py>(
                 py,
                 PyRequestHead {
                     head,
-                    headers: PyOnceLock::new(),
+                    headers: None,
                 },
             )?
             .into_any(),
