@@ -103,7 +103,8 @@ class RequestHead:
     def headers(self) -> list[tuple[str, str]]:
         """Header fields in arrival order, names as sent, values latin-1 decoded, OWS trimmed.
 
-        Built on first access and then the same list every time.
+        The same list on every access. A field line repeated byte for byte from the previous
+        request on the same parser, at the same position, shares that request's tuple.
         """
     @property
     def keep_alive(self) -> bool:

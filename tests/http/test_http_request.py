@@ -316,3 +316,20 @@ def test_match_args() -> None:
         case _:
             pytest.fail("no match")
     assert repr(head) == "<RequestHead GET /m HTTP/1.1>"
+
+
+def test_repeated_field_lines_share_tuples_and_changed_ones_do_not() -> None:
+    parser = RequestParser()
+    first = parser.feed(request("GET /1 HTTP/1.1", "Accept: */*", "Cookie: a=1", "X: y"))[0]
+    second = parser.feed(request("GET /2 HTTP/1.1", "Accept: */*", "Cookie: a=2"))[0]
+    third = parser.feed(request("GET /3 HTTP/1.1", "Cookie: a=2", "Accept: */*"))[0]
+    assert isinstance(first, RequestHead)
+    assert isinstance(second, RequestHead)
+    assert isinstance(third, RequestHead)
+    assert second.headers == [("Host", "example.com"), ("Accept", "*/*"), ("Cookie", "a=2")]
+    assert third.headers == [("Host", "example.com"), ("Cookie", "a=2"), ("Accept", "*/*")]
+    assert first.headers[1] is second.headers[1]
+    assert first.headers[2] == ("Cookie", "a=1")
+    assert second.headers is not first.headers
+    second.headers.append(("Mine", "1"))
+    assert len(first.headers) == 4

@@ -7,8 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::limits::{limits_or_default, PyHttpLimits};
-use super::request::{cached_list, version_str};
-use super::text::{get_all_fields, get_field, latin1_str};
+use super::request::version_str;
+use super::text::{cached_list, get_all_fields, get_field, latin1_str};
 use super::{encode_error, http_error, with_bytes};
 use crate::http::{EncodeError, HeadPlan, ResponseHead};
 

@@ -127,6 +127,78 @@ pub(super) fn fields_list<'py>(py: Python<'py>, fields: &Fields) -> PyResult<Bou
     PyList::new(py, items)
 }
 
+/// The header list of `fields`, built on first use and kept (in a plain `Option`: `PyOnceLock`
+/// would release and retake the GIL on every first use).
+pub(super) fn cached_list<'py>(
+    py: Python<'py>,
+    cell: &mut Option<Py<PyList>>,
+    fields: &Fields,
+) -> PyResult<Bound<'py, PyList>> {
+    if let Some(list) = cell {
+        return Ok(list.bind(py).clone());
+    }
+    let list = fields_list(py, fields)?;
+    *cell = Some(list.clone().unbind());
+    Ok(list)
+}
+
+/// The `(name, value)` tuples of the previous request on a connection, by position, with the
+/// field line each came from. Clients send most field lines of consecutive requests byte for
+/// byte again (HPACK exists because of it), and a tuple of two strings is immutable, so an
+/// identical line at the same position reuses the tuple instead of building three objects.
+/// Holds at most one head's fields, so it is bounded by `max_head_size`.
+#[derive(Default)]
+pub(super) struct FieldReuse {
+    entries: Vec<(Vec<u8>, Py<PyTuple>)>,
+}
+
+impl FieldReuse {
+    /// `[(name, value), ...]` for every field, reusing the previous head's identical lines.
+    pub(super) fn list<'py>(
+        &mut self,
+        py: Python<'py>,
+        fields: &Fields,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let ascii = fields.is_ascii();
+        let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(fields.len());
+        for i in 0..fields.len() {
+            let (name, value) = (fields.name_bytes(i), fields.value(i));
+            if let Some((line, tuple)) = self.entries.get(i) {
+                if is_line(line, name, value) {
+                    items.push(tuple.bind(py).clone());
+                    continue;
+                }
+            }
+            let tuple = (name_str(py, name)?, latin1_str(py, value, ascii)?).into_pyobject(py)?;
+            let mut line = match self.entries.get_mut(i) {
+                Some((line, _)) => std::mem::take(line),
+                None => Vec::new(),
+            };
+            line.clear();
+            line.extend_from_slice(name);
+            line.push(b':');
+            line.extend_from_slice(value);
+            let entry = (line, tuple.clone().unbind());
+            if i < self.entries.len() {
+                self.entries[i] = entry;
+            } else {
+                self.entries.push(entry);
+            }
+            items.push(tuple);
+        }
+        self.entries.truncate(fields.len());
+        PyList::new(py, items)
+    }
+}
+
+/// Whether `line` is `name ":" value` (a name is a token, so the first colon ends it).
+fn is_line(line: &[u8], name: &[u8], value: &[u8]) -> bool {
+    line.len() == name.len() + 1 + value.len()
+        && line.starts_with(name)
+        && line[name.len()] == b':'
+        && line.ends_with(value)
+}
+
 /// The first value of `name` (case-insensitive), or `default`.
 pub(super) fn get_field<'py>(
     py: Python<'py>,
