@@ -154,6 +154,8 @@ class RequestParser:
     refused), `take_trailing()` hands the unparsed bytes over (upgrade accepted).
     A violation stops parsing: the events before it are returned, `error` holds it (a
     `RemoteProtocolError` whose `status_hint` is the status to answer), the next `feed` raises it.
+    A head that is refused (bad framing, Host, a Content-Length over the limit, ...) gives no
+    `RequestHead`. Every split of the same input gives the same events (body pieces joined).
     """
 
     def __new__(cls, limits: HttpLimits | None = None) -> RequestParser: ...
