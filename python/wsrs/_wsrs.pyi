@@ -379,7 +379,8 @@ class RequestHead:
     def headers(self) -> list[tuple[str, str]]:
         """Header fields in arrival order, names as sent, values latin-1 decoded, OWS trimmed.
 
-        Built on first access and then the same list every time.
+        The same list on every access. A field line repeated byte for byte from the previous
+        request on the same parser, at the same position, shares that request's tuple.
         """
     @property
     def keep_alive(self) -> bool:
@@ -429,6 +430,8 @@ class RequestParser:
     refused), `take_trailing()` hands the unparsed bytes over (upgrade accepted).
     A violation stops parsing: the events before it are returned, `error` holds it (a
     `RemoteProtocolError` whose `status_hint` is the status to answer), the next `feed` raises it.
+    A head that is refused (bad framing, Host, a Content-Length over the limit, ...) gives no
+    `RequestHead`. Every split of the same input gives the same events (body pieces joined).
     """
 
     def __new__(cls, limits: HttpLimits | None = None) -> RequestParser: ...

@@ -66,22 +66,23 @@ struct Seen {
 impl Seen {
     fn collect(fields: &Fields) -> Self {
         let mut seen = Self::default();
-        for (i, (name, value)) in fields.iter().enumerate() {
+        for i in 0..fields.len() {
+            let name = fields.name_bytes(i);
             match name.len() {
-                4 if name.eq_ignore_ascii_case("host") => count(&mut seen.host, i),
-                6 if name.eq_ignore_ascii_case("expect") => seen.expect += 1,
-                7 if name.eq_ignore_ascii_case("upgrade") => seen.upgrade += 1,
-                10 if name.eq_ignore_ascii_case("connection") => {
-                    for option in list_elements(value) {
+                4 if name.eq_ignore_ascii_case(b"host") => count(&mut seen.host, i),
+                6 if name.eq_ignore_ascii_case(b"expect") => seen.expect += 1,
+                7 if name.eq_ignore_ascii_case(b"upgrade") => seen.upgrade += 1,
+                10 if name.eq_ignore_ascii_case(b"connection") => {
+                    for option in list_elements(fields.value(i)) {
                         seen.close |= option.eq_ignore_ascii_case(b"close");
                         seen.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
                         seen.upgrade_token |= option.eq_ignore_ascii_case(b"upgrade");
                     }
                 }
-                14 if name.eq_ignore_ascii_case("content-length") => {
+                14 if name.eq_ignore_ascii_case(b"content-length") => {
                     count(&mut seen.content_length, i);
                 }
-                17 if name.eq_ignore_ascii_case("transfer-encoding") => {
+                17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
                     seen.transfer_encoding += 1;
                 }
                 _ => {}
@@ -196,31 +197,25 @@ pub(crate) fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
 /// IPv4 bytes (unreserved, pct-encoded, sub-delims, `[`, `]`) and the port's `:`. An empty value is
 /// allowed ("the Host header field with an empty field value" when the target has no authority).
 pub(crate) fn is_host_value(value: &[u8]) -> bool {
-    value.iter().all(|&b| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'%'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'['
-                    | b']'
-            )
-    })
+    value.iter().all(|&b| HOST_BYTES[usize::from(b)])
 }
+
+/// The bytes `is_host_value` accepts, as a table.
+static HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let extra = b"-._~%!$&'()*+,;=:[]";
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 fn expects_continue(fields: &Fields) -> Result<bool, HttpError> {
     let mut expect = false;

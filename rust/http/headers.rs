@@ -86,8 +86,16 @@ impl Fields {
     /// # Panics
     /// If `i` is not below `len()`.
     pub fn name(&self, i: usize) -> &str {
+        std::str::from_utf8(self.name_bytes(i)).unwrap_or_default()
+    }
+
+    /// The name of field `i` as bytes.
+    ///
+    /// # Panics
+    /// If `i` is not below `len()`.
+    pub fn name_bytes(&self, i: usize) -> &[u8] {
         let s = self.spans[i];
-        std::str::from_utf8(&self.bytes[s.name_start..s.name_end]).unwrap_or_default()
+        &self.bytes[s.name_start..s.name_end]
     }
 
     /// The value of field `i`, OWS trimmed.
@@ -106,16 +114,16 @@ impl Fields {
 
     /// The values of every field called `name` (case-insensitive), in arrival order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        (0..self.spans.len())
+            .filter(move |&i| self.name_bytes(i).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|i| self.value(i))
     }
 
     /// The first value of the field called `name` (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        (0..self.spans.len())
+            .find(|&i| self.name_bytes(i).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|i| self.value(i))
     }
 }
 

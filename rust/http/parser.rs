@@ -4,7 +4,10 @@
 //! a `Head`, then `Body` runs, then `End` (with the trailers of a chunked body). The rules:
 //! - A request that switches protocol (an upgrade, or CONNECT) pauses the parser after its `End`:
 //!   the bytes after it belong to the new protocol. `resume` goes on parsing them as HTTP (upgrade
-//!   refused); `take_trailing` hands them over (upgrade accepted).
+//!   refused); `take_trailing` hands them over (upgrade accepted). What is fed while paused is
+//!   kept whole for `take_trailing`, so the caller stops reading until it has decided.
+//! - A head that breaks a rule (framing, Host, a Content-Length over `max_body_size`, ...) gives
+//!   no `Head` event: the request is refused as a whole.
 //! - The first violation stops parsing for good. The events before it are returned with it; the
 //!   pipeline answers with `error.status_hint()` and closes. Whatever the split of the input into
 //!   reads, the events (body bytes joined) and the error are the same.
@@ -61,7 +64,7 @@ impl<'p> BodyBytes<'p> {
     }
 }
 
-/// The result of one `feed`, `resume`: events, their body bytes, and the error that stopped
+/// The result of one `feed` or `resume`: events, their body bytes, and the error that stopped
 /// parsing, if one did (now or earlier).
 #[derive(Debug)]
 pub struct Batch<'p> {

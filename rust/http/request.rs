@@ -224,7 +224,8 @@ pub(crate) fn is_version_shaped(v: &[u8]) -> bool {
 
 /// The request-target forms of RFC 9112 §3.2, each only with the methods that may use it.
 fn check_target(method: &str, target: &[u8]) -> Result<(), HttpError> {
-    if !target.iter().all(|&b| (0x21..0x7f).contains(&b)) {
+    // httparse has already refused controls, SP and DEL; it lets UTF-8 through.
+    if !target.is_ascii() {
         return Err(HttpError::InvalidRequestTarget);
     }
     let ok = if method == "CONNECT" {

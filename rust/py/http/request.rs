@@ -1,14 +1,15 @@
 //! `RequestParser` and its events, `RequestHead` and `EndOfMessage`.
 //!
-//! A head keeps the Rust `RequestHead` and makes Python strings when they are asked for; the
-//! header list is built once and kept. A body-less `EndOfMessage` is one shared instance.
+//! A head keeps the Rust `RequestHead` and its header list, built when the head is parsed from
+//! the tuples of the previous request where field lines repeat (`FieldReuse`); other strings are
+//! made when asked for. A body-less `EndOfMessage` is one shared instance.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::limits::{limits_or_default, PyHttpLimits};
-use super::text::{fields_list, get_all_fields, get_field, method_str};
+use super::text::{fields_list, get_all_fields, get_field, method_str, FieldReuse};
 use super::{http_error, with_bytes};
 use crate::http::{Batch, BodyBytes, Event, Fields, HttpError, RequestHead, RequestParser};
 use crate::py::errors::LocalProtocolError;
@@ -17,7 +18,7 @@ use crate::py::errors::LocalProtocolError;
 #[pyclass(frozen, name = "RequestHead", module = "wsrs._wsrs")]
 pub(crate) struct PyRequestHead {
     head: Box<RequestHead>,
-    headers: PyOnceLock<Py<PyList>>,
+    headers: Py<PyList>,
 }
 
 #[pymethods]
@@ -28,7 +29,7 @@ impl PyRequestHead {
     }
 
     #[getter]
-    fn method<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+    fn method<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
         method_str(py, self.head.method())
     }
 
@@ -43,8 +44,8 @@ impl PyRequestHead {
     }
 
     #[getter]
-    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        cached_list(py, &self.headers, self.head.fields())
+    fn headers<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
+        self.headers.bind(py).clone()
     }
 
     #[getter]
@@ -78,7 +79,7 @@ impl PyRequestHead {
         py: Python<'py>,
         name: &str,
         default: Option<Bound<'py, PyAny>>,
-    ) -> Option<Bound<'py, PyAny>> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         get_field(py, self.head.fields(), name, default)
     }
 
@@ -103,16 +104,6 @@ pub(super) fn version_str(py: Python<'_>, version: crate::http::Version) -> Boun
         crate::http::Version::Http10 => pyo3::intern!(py, "1.0").clone(),
         crate::http::Version::Http11 => pyo3::intern!(py, "1.1").clone(),
     }
-}
-
-/// The header list of `fields`, built on first use and kept.
-pub(super) fn cached_list<'py>(
-    py: Python<'py>,
-    cell: &PyOnceLock<Py<PyList>>,
-    fields: &Fields,
-) -> PyResult<Bound<'py, PyList>> {
-    cell.get_or_try_init(py, || fields_list(py, fields).map(Bound::unbind))
-        .map(|l| l.bind(py).clone())
 }
 
 /// The end of a request's body, with any chunked trailer fields.
@@ -175,18 +166,15 @@ fn body_bytes<'py>(
 fn events_list<'py>(
     py: Python<'py>,
     batch: Batch<'_>,
+    reuse: &mut FieldReuse,
 ) -> PyResult<(Bound<'py, PyList>, Option<HttpError>)> {
     let mut out: Vec<Bound<'py, PyAny>> = Vec::with_capacity(batch.events.len());
     for event in batch.events {
         out.push(match event {
-            Event::Head(head) => Bound::new(
-                py,
-                PyRequestHead {
-                    head,
-                    headers: PyOnceLock::new(),
-                },
-            )?
-            .into_any(),
+            Event::Head(head) => {
+                let headers = reuse.list(py, head.fields())?.unbind();
+                Bound::new(py, PyRequestHead { head, headers })?.into_any()
+            }
             Event::Body { run } => body_bytes(py, batch.body, run)?.into_any(),
             Event::End(trailers) => end_of_message(py, trailers)?,
         });
@@ -198,6 +186,7 @@ fn events_list<'py>(
 #[pyclass(name = "RequestParser", module = "wsrs._wsrs")]
 pub(crate) struct PyRequestParser {
     inner: RequestParser,
+    reuse: FieldReuse,
     error: Option<PyErr>,
 }
 
@@ -233,6 +222,7 @@ impl PyRequestParser {
     fn new(limits: Option<&Bound<'_, PyHttpLimits>>) -> Self {
         Self {
             inner: RequestParser::new(limits_or_default(limits)),
+            reuse: FieldReuse::default(),
             error: None,
         }
     }
@@ -258,8 +248,8 @@ impl PyRequestParser {
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         self.check(py)?;
-        let inner = &mut self.inner;
-        let result = with_bytes(data, |bytes| events_list(py, inner.feed(bytes)))??;
+        let (inner, reuse) = (&mut self.inner, &mut self.reuse);
+        let result = with_bytes(data, |bytes| events_list(py, inner.feed(bytes), reuse))??;
         Ok(self.settle(result))
     }
 
@@ -275,7 +265,7 @@ impl PyRequestParser {
 
     fn resume<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         self.check(py)?;
-        let result = events_list(py, self.inner.resume())?;
+        let result = events_list(py, self.inner.resume(), &mut self.reuse)?;
         Ok(self.settle(result))
     }
 

@@ -4,20 +4,19 @@
 //! exact size: one allocation per call, body included for `encode_response`.
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::limits::{limits_or_default, PyHttpLimits};
-use super::request::{cached_list, version_str};
-use super::text::{get_all_fields, get_field, latin1_str};
+use super::request::version_str;
+use super::text::{cached_list, get_all_fields, get_field, latin1_str};
 use super::{encode_error, http_error, with_bytes};
 use crate::http::{EncodeError, HeadPlan, ResponseHead};
 
 /// A parsed status line and header section (the client side of a handshake).
-#[pyclass(frozen, name = "ResponseHead", module = "wsrs._wsrs")]
+#[pyclass(name = "ResponseHead", module = "wsrs._wsrs")]
 pub(crate) struct PyResponseHead {
     head: ResponseHead,
-    headers: PyOnceLock<Py<PyList>>,
+    headers: Option<Py<PyList>>,
 }
 
 #[pymethods]
@@ -33,7 +32,7 @@ impl PyResponseHead {
     }
 
     #[getter]
-    fn reason<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+    fn reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
         latin1_str(py, self.head.reason(), false)
     }
 
@@ -43,8 +42,8 @@ impl PyResponseHead {
     }
 
     #[getter]
-    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        cached_list(py, &self.headers, self.head.fields())
+    fn headers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        cached_list(py, &mut self.headers, self.head.fields())
     }
 
     #[pyo3(signature = (name, default = None))]
@@ -53,7 +52,7 @@ impl PyResponseHead {
         py: Python<'py>,
         name: &str,
         default: Option<Bound<'py, PyAny>>,
-    ) -> Option<Bound<'py, PyAny>> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         get_field(py, self.head.fields(), name, default)
     }
 
@@ -89,7 +88,7 @@ pub(crate) fn parse_response_head<'py>(
                 py,
                 PyResponseHead {
                     head,
-                    headers: PyOnceLock::new(),
+                    headers: None,
                 },
             )?;
             Ok(Some((head, len)))

@@ -67,13 +67,18 @@ const COMMON_METHODS: [&str; 9] = [
 static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
 static METHODS: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
 
+/// The cached string for an ASCII `token` found in `table`, else a new one.
 fn cached<'py>(
     py: Python<'py>,
     cache: &PyOnceLock<Vec<Py<PyString>>>,
     table: &[&str],
-    text: &str,
-) -> Bound<'py, PyString> {
-    match table.iter().position(|&t| t == text) {
+    token: &[u8],
+) -> PyResult<Bound<'py, PyString>> {
+    let first = token.first();
+    let found = table.iter().position(|t| {
+        t.len() == token.len() && t.as_bytes().first() == first && t.as_bytes() == token
+    });
+    match found {
         Some(i) => {
             let strings = cache.get_or_init(py, || {
                 table
@@ -81,40 +86,117 @@ fn cached<'py>(
                     .map(|t| PyString::intern(py, t).unbind())
                     .collect()
             });
-            strings[i].bind(py).clone()
+            Ok(strings[i].bind(py).clone())
         }
-        None => PyString::new(py, text),
+        None => PyString::from_bytes(py, token),
     }
 }
 
 /// A field name (a token, so ASCII).
-pub(super) fn name_str<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
+pub(super) fn name_str<'py>(py: Python<'py>, name: &[u8]) -> PyResult<Bound<'py, PyString>> {
     cached(py, &NAMES, &COMMON_NAMES, name)
 }
 
 /// A method (a token, so ASCII).
-pub(super) fn method_str<'py>(py: Python<'py>, method: &str) -> Bound<'py, PyString> {
-    cached(py, &METHODS, &COMMON_METHODS, method)
+pub(super) fn method_str<'py>(py: Python<'py>, method: &str) -> PyResult<Bound<'py, PyString>> {
+    cached(py, &METHODS, &COMMON_METHODS, method.as_bytes())
 }
 
-/// Bytes decoded as latin-1; `ascii` says the caller already knows they are ASCII.
-pub(super) fn latin1_str<'py>(py: Python<'py>, bytes: &[u8], ascii: bool) -> Bound<'py, PyString> {
+/// Bytes decoded as latin-1. When `ascii` says the caller knows they are ASCII (or they are),
+/// `CPython` decodes them in one pass on its ASCII path.
+pub(super) fn latin1_str<'py>(
+    py: Python<'py>,
+    bytes: &[u8],
+    ascii: bool,
+) -> PyResult<Bound<'py, PyString>> {
     if ascii || bytes.is_ascii() {
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            return PyString::new(py, text);
-        }
+        return PyString::from_bytes(py, bytes);
     }
-    PyString::new(py, &latin1_to_string(bytes))
+    Ok(PyString::new(py, &latin1_to_string(bytes)))
 }
 
 /// `[(name, value), ...]` for every field.
 pub(super) fn fields_list<'py>(py: Python<'py>, fields: &Fields) -> PyResult<Bound<'py, PyList>> {
     let ascii = fields.is_ascii();
     let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(fields.len());
-    for (name, value) in fields.iter() {
-        items.push((name_str(py, name), latin1_str(py, value, ascii)).into_pyobject(py)?);
+    for i in 0..fields.len() {
+        let name = name_str(py, fields.name_bytes(i))?;
+        let value = latin1_str(py, fields.value(i), ascii)?;
+        items.push((name, value).into_pyobject(py)?);
     }
     PyList::new(py, items)
+}
+
+/// The header list of `fields`, built on first use and kept (in a plain `Option`: `PyOnceLock`
+/// would release and retake the GIL on every first use).
+pub(super) fn cached_list<'py>(
+    py: Python<'py>,
+    cell: &mut Option<Py<PyList>>,
+    fields: &Fields,
+) -> PyResult<Bound<'py, PyList>> {
+    if let Some(list) = cell {
+        return Ok(list.bind(py).clone());
+    }
+    let list = fields_list(py, fields)?;
+    *cell = Some(list.clone().unbind());
+    Ok(list)
+}
+
+/// The `(name, value)` tuples of the previous request on a connection, by position, with the
+/// field line each came from. Clients send most field lines of consecutive requests byte for
+/// byte again (HPACK exists because of it), and a tuple of two strings is immutable, so an
+/// identical line at the same position reuses the tuple instead of building three objects.
+/// Holds at most one head's fields, so it is bounded by `max_head_size`.
+#[derive(Default)]
+pub(super) struct FieldReuse {
+    entries: Vec<(Vec<u8>, Py<PyTuple>)>,
+}
+
+impl FieldReuse {
+    /// `[(name, value), ...]` for every field, reusing the previous head's identical lines.
+    pub(super) fn list<'py>(
+        &mut self,
+        py: Python<'py>,
+        fields: &Fields,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let ascii = fields.is_ascii();
+        let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(fields.len());
+        for i in 0..fields.len() {
+            let (name, value) = (fields.name_bytes(i), fields.value(i));
+            if let Some((line, tuple)) = self.entries.get(i) {
+                if is_line(line, name, value) {
+                    items.push(tuple.bind(py).clone());
+                    continue;
+                }
+            }
+            let tuple = (name_str(py, name)?, latin1_str(py, value, ascii)?).into_pyobject(py)?;
+            let mut line = match self.entries.get_mut(i) {
+                Some((line, _)) => std::mem::take(line),
+                None => Vec::new(),
+            };
+            line.clear();
+            line.extend_from_slice(name);
+            line.push(b':');
+            line.extend_from_slice(value);
+            let entry = (line, tuple.clone().unbind());
+            if i < self.entries.len() {
+                self.entries[i] = entry;
+            } else {
+                self.entries.push(entry);
+            }
+            items.push(tuple);
+        }
+        self.entries.truncate(fields.len());
+        PyList::new(py, items)
+    }
+}
+
+/// Whether `line` is `name ":" value` (a name is a token, so the first colon ends it).
+fn is_line(line: &[u8], name: &[u8], value: &[u8]) -> bool {
+    line.len() == name.len() + 1 + value.len()
+        && line.starts_with(name)
+        && line[name.len()] == b':'
+        && line.ends_with(value)
 }
 
 /// The first value of `name` (case-insensitive), or `default`.
@@ -123,10 +205,10 @@ pub(super) fn get_field<'py>(
     fields: &Fields,
     name: &str,
     default: Option<Bound<'py, PyAny>>,
-) -> Option<Bound<'py, PyAny>> {
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     match fields.get(name) {
-        Some(value) => Some(latin1_str(py, value, fields.is_ascii()).into_any()),
-        None => default,
+        Some(value) => latin1_str(py, value, fields.is_ascii()).map(|s| Some(s.into_any())),
+        None => Ok(default),
     }
 }
 
@@ -137,9 +219,6 @@ pub(super) fn get_all_fields<'py>(
     name: &str,
 ) -> PyResult<Bound<'py, PyList>> {
     let ascii = fields.is_ascii();
-    let values: Vec<_> = fields
-        .get_all(name)
-        .map(|v| latin1_str(py, v, ascii))
-        .collect();
-    PyList::new(py, values)
+    let values = fields.get_all(name).map(|v| latin1_str(py, v, ascii));
+    PyList::new(py, values.collect::<PyResult<Vec<_>>>()?)
 }

@@ -208,6 +208,26 @@ pub(super) fn cases() -> Vec<Case> {
             Reject(E::InvalidFieldValue, 400),
         ),
         case(
+            "SOH in a value",
+            head("GET / HTTP/1.1", &["X: a\x01b"]),
+            Reject(E::InvalidFieldValue, 400),
+        ),
+        case(
+            "HTAB in a value is fine",
+            head("GET / HTTP/1.1", &["X: a\tb"]),
+            Requests(1),
+        ),
+        case(
+            "bare CR in the target",
+            head("GET /a\rb HTTP/1.1", &[]),
+            Reject(E::InvalidRequestLine, 400),
+        ),
+        case(
+            "bare CR in a name",
+            head("GET / HTTP/1.1", &["X\r: y"]),
+            Reject(E::InvalidFieldName, 400),
+        ),
+        case(
             "obs-text in a value is kept",
             head("GET / HTTP/1.1", &["X: caf\u{e9}"]),
             Requests(1),
