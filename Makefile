@@ -73,7 +73,9 @@ bench: system-deps build
 fuzz:
 	command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 	for target in $$(cargo +nightly fuzz list --fuzz-dir fuzz); do \
-		cargo +nightly fuzz run --fuzz-dir fuzz $$target fuzz/seeds/$$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+		mkdir -p fuzz/corpus/$$target; \
+		cargo +nightly fuzz run --fuzz-dir fuzz $$target fuzz/corpus/$$target fuzz/seeds/$$target \
+			-- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
 
 .PHONY: clean  ## Remove build products and the virtual environment

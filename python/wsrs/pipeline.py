@@ -126,6 +126,7 @@ class HttpConnection:
         self._peer = transport.get_extra_info("peername")
         self._paused_for_queue = False
         self._paused_for_body = False
+        self._paused_for_upgrade = False
         self._writing_paused = False
         self._drained = Parking()
         self._closing = False
@@ -169,6 +170,11 @@ class HttpConnection:
         error = self._parser.error
         if error is not None:
             self._on_parse_error(error)
+        elif self._parser.paused and not self._paused_for_upgrade:
+            # Bytes after an upgrade request belong to the next protocol: stop reading them
+            # until the handler has answered it.
+            self._paused_for_upgrade = True
+            self._update_reading()
 
     def _on_events(self, events: list[RequestHead | bytes | EndOfMessage]) -> None:
         held = self._held
@@ -236,7 +242,7 @@ class HttpConnection:
     def _update_reading(self) -> None:
         if self._closing or self._upgraded:
             return
-        if self._paused_for_queue or self._paused_for_body:
+        if self._paused_for_queue or self._paused_for_body or self._paused_for_upgrade:
             self._transport.pause_reading()
         else:
             self._transport.resume_reading()
@@ -343,6 +349,8 @@ class HttpConnection:
             self._closing = True
             self._transport.close()
         elif self._parser.paused and not self._upgraded:
+            self._paused_for_upgrade = False
+            self._update_reading()
             self._on_events(self._parser.resume())
             if self._parser.error is not None:
                 self._on_parse_error(self._parser.error)
