@@ -45,6 +45,17 @@ TIMES: Final = "\u00d7"  # the multiplication sign of "1.62x", spelled out for r
 class BenchError(Exception):
     """A server or client misbehaved; the message says how (shown in the table's notes)."""
 
+    def __init__(self, message: str, *, startup: bool = False) -> None:
+        super().__init__(message)
+        self.startup = startup  # the server never accepted a connection
+
+
+def failure_cell(exc: BenchError, *, wsrs: bool) -> str:
+    """The short text for cells that could not be measured (the reason goes to the notes)."""
+    if exc.startup:
+        return "n/a (failed to start)" if wsrs else "failed to start"
+    return "n/a (failed)" if wsrs else "error"
+
 
 # --- processes -----------------------------------------------------------------------------------
 
@@ -121,7 +132,7 @@ class Child:
             return "\n".join(text.strip().splitlines()[-lines:])
         return ""
 
-    def failure(self, what: str) -> BenchError:
+    def failure(self, what: str, *, startup: bool = False) -> BenchError:
         """A BenchError naming this child, its exit status and the tail of its output."""
         status = self.proc.poll()
         detail = f"{self.name}: {what}"
@@ -130,7 +141,7 @@ class Child:
         tail = self.log_tail()
         if tail:
             detail += "\n    " + tail.replace("\n", "\n    ")
-        return BenchError(detail)
+        return BenchError(detail, startup=startup)
 
     def send(self, line: str) -> None:
         """Write one line to the child's stdin."""
@@ -193,19 +204,31 @@ class Child:
         self.close()
 
 
+def stop_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into KeyboardInterrupt, so every ``finally`` stops its children."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
+
+
 def wait_for_port(child: Child, port: int, timeout: float) -> None:
     """Poll a TCP connect to 127.0.0.1:port until it succeeds, the child dies, or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         if not child.alive():
-            raise child.failure("exited before accepting connections")
+            raise child.failure("exited before accepting connections", startup=True)
         try:
             with socket.create_connection((LOCALHOST, port), timeout=0.5):
                 return
         except OSError:
             pass
         if time.monotonic() >= deadline:
-            raise child.failure(f"not accepting connections on port {port} after {timeout:.0f} s")
+            raise child.failure(
+                f"not accepting connections on port {port} after {timeout:.0f} s", startup=True
+            )
         time.sleep(0.05)
 
 

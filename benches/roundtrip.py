@@ -34,6 +34,7 @@ from benches._harness import (
     BenchError,
     Cell,
     Child,
+    failure_cell,
     fmt_int,
     fmt_ratio,
     fmt_size,
@@ -45,6 +46,7 @@ from benches._harness import (
     raise_nofile_limit,
     rss_kib,
     running_server,
+    stop_on_signals,
     version_of,
     wsrs_argv,
     wsrs_available,
@@ -155,19 +157,10 @@ def measure_round_trips(server: Server, loop: str, settings: Settings) -> dict[i
                 if missing:
                     raise client.failure(f"no result for {', '.join(map(fmt_size, missing))}")
     except BenchError as exc:
-        return failed(server, label, settings, str(exc), cells)
+        settings.notes.append(str(exc))
+        short = failure_cell(exc, wsrs=server.name == "wsrs")
+        return {size: cells.get(size, short) for size in settings.sizes}
     return cells
-
-
-def failed(
-    server: Server, label: str, settings: Settings, reason: str, cells: dict[int, Cell]
-) -> dict[int, Cell]:
-    """Fill the cells not measured with a short note and keep the reason for the notes."""
-    short = "n/a (failed to start)" if "accepting connections" in reason else "error"
-    if server.name == "wsrs":
-        short = "n/a (failed)" if short == "error" else short
-    settings.notes.append(reason)
-    return {size: cells.get(size, short) for size in settings.sizes}
 
 
 @dataclass
@@ -212,8 +205,7 @@ def measure_memory(server: Server, loop: str, settings: Settings) -> Memory:
                 c.wait(15)
     except BenchError as exc:
         settings.notes.append(str(exc))
-        short = "n/a (failed)" if server.name == "wsrs" else "error"
-        memory.per_session_kib = short
+        memory.per_session_kib = failure_cell(exc, wsrs=server.name == "wsrs")
         return memory
     sessions = opened["opened"] - dropped
     if sessions <= 0:
@@ -344,6 +336,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    stop_on_signals()
     limit = raise_nofile_limit()  # inherited by every server and client started below
     settings = Settings(
         sizes=args.sizes,
@@ -391,4 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: every server and client started was stopped", file=sys.stderr)
+        sys.exit(130)
