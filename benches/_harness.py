@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import resource
 import select
@@ -29,7 +30,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 LOCALHOST: Final = "127.0.0.1"
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -176,6 +177,18 @@ class Child:
             self.stop()
             raise self.failure(f"still running after {timeout:.0f} s") from None
 
+    def communicate(self, timeout: float) -> tuple[int, str]:
+        """Wait for the child to exit, collecting its stdout: (exit status, stdout text).
+
+        Kills its group and fails after ``timeout``.
+        """
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise self.failure(f"still running after {timeout:.0f} s") from None
+        return self.proc.returncode, (self._buffer + (out or b"")).decode("utf-8", "replace")
+
     def stop(self, grace: float = 3.0) -> None:
         """SIGTERM the process group, then SIGKILL whatever is left of it."""
         if self.proc.poll() is None:
@@ -250,6 +263,42 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise BenchError(f"no VmRSS for pid {pid}")
+
+
+def group_rss_kib(pgid: int) -> int:
+    """Sum of VmRSS over the processes of a process group (a server and any workers it forked).
+
+    Pages shared between those processes count once per process; compare differences only.
+    """
+    total = 0
+    found = False
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat_file:
+                stat = stat_file.read()
+            # After "pid (comm) ": state, ppid, pgrp, ...; comm may contain spaces and parens.
+            if int(stat[stat.rindex(")") + 2 :].split()[2]) != pgid:
+                continue
+            total += rss_kib(int(entry.name))
+            found = True
+        except (OSError, ValueError, IndexError, BenchError):
+            continue  # the process exited meanwhile, or is a kernel thread without VmRSS
+    if not found:
+        raise BenchError(f"no process left in process group {pgid}")
+    return total
+
+
+def parse_json_line(child: Child, line: str) -> dict[str, Any]:
+    """One JSON object a client printed; a BenchError naming the client if it is not one."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        raise child.failure(f"printed {line[:200]!r} instead of a JSON object") from None
+    if not isinstance(value, dict):
+        raise child.failure(f"printed {line[:200]!r} instead of a JSON object")
+    return value
 
 
 # --- wsrs ----------------------------------------------------------------------------------------

@@ -265,6 +265,8 @@ def main() -> None:
     raise_nofile_limit()
     if args.command == "rt":
         sizes = [int(s) for s in args.sizes.split(",")]
+        if min(sizes) < _SEQ.size:
+            parser.error(f"sizes must be at least {_SEQ.size} bytes (the sequence number)")
         run_on("uvloop", lambda: round_trips(args.url, sizes, args.warmup, args.duration))
     else:
         run_on(

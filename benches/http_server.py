@@ -125,7 +125,7 @@ def parse_wrk(output: str) -> tuple[float, float, list[str]]:
     return float(rps.group(1)), float(latency.group(1)) * _UNIT_MS[latency.group(2)], problems
 
 
-def check_hello(port: int) -> None:
+def check_hello(label: str, port: int) -> None:
     """One request before wrk: status 200, text/plain, the exact body."""
     conn = http.client.HTTPConnection(LOCALHOST, port, timeout=5)
     try:
@@ -134,16 +134,17 @@ def check_hello(port: int) -> None:
         body = response.read()
         content_type = response.getheader("content-type", "")
     except (OSError, http.client.HTTPException) as exc:
-        raise BenchError(f"GET {PATH} failed: {exc!r}") from exc
+        raise BenchError(f"{label}: GET {PATH} failed: {exc!r}") from exc
     finally:
         conn.close()
     if response.status != 200 or body != BODY or not content_type.startswith("text/plain"):
         raise BenchError(
-            f"GET {PATH} answered {response.status}, content-type {content_type!r}, {body[:60]!r}"
+            f"{label}: GET {PATH} answered {response.status}, content-type {content_type!r}, "
+            f"body {body[:60]!r}"
         )
 
 
-def run_wrk(port: int, seconds: int, pipelined: bool, settings: Settings) -> str:
+def run_wrk(label: str, port: int, seconds: int, pipelined: bool, settings: Settings) -> str:
     argv = [
         "wrk",
         f"-t{settings.threads}",
@@ -156,10 +157,8 @@ def run_wrk(port: int, seconds: int, pipelined: bool, settings: Settings) -> str
     argv.append(f"http://{LOCALHOST}:{port}{PATH}")
     if pipelined:
         argv += ["--", str(settings.depth)]
-    with Child("wrk", argv, capture_stdout=True) as wrk:
-        status = wrk.wait(seconds + 30)
-        assert wrk.proc.stdout is not None
-        output = wrk.proc.stdout.read().decode()
+    with Child(f"wrk against {label}", argv, capture_stdout=True) as wrk:
+        status, output = wrk.communicate(seconds + 30)
         if status != 0:
             raise wrk.failure("failed")
     return output
@@ -172,21 +171,23 @@ def measure(server: Server, settings: Settings) -> dict[str, Result]:
     results: dict[str, Result] = {}
     try:
         with running_server(server.label, server.argv) as (srv, port):
-            check_hello(port)
+            check_hello(server.label, port)
             for mode in MODES:
                 pipelined = mode == "pipelined"
                 if settings.warmup > 0:
-                    run_wrk(port, settings.warmup, pipelined, settings)
-                rps, latency, problems = parse_wrk(
-                    run_wrk(port, settings.duration, pipelined, settings)
-                )
+                    run_wrk(server.label, port, settings.warmup, pipelined, settings)
+                output = run_wrk(server.label, port, settings.duration, pipelined, settings)
+                try:
+                    rps, latency, problems = parse_wrk(output)
+                except BenchError as exc:
+                    raise BenchError(f"{server.label}: {exc}") from None
                 results[mode] = Result(rps, latency, bool(problems))
                 if problems:
                     settings.notes.append(f"{server.label}, {mode}: {'; '.join(problems)}")
                 if not srv.alive():
                     raise srv.failure("exited during the run")
     except BenchError as exc:
-        settings.notes.append(f"{server.label}: {exc}")
+        settings.notes.append(str(exc))
         note = failure_cell(exc, wsrs=server.name == "wsrs")
         for mode in MODES:
             results.setdefault(mode, Result(note, note))

@@ -7,8 +7,9 @@ runs in its own process (and process group): wsrs, picows, websockets and aiohtt
 and on uvloop; wsrs and websockets' trio implementation on trio. Compression is off everywhere and
 every server accepts messages up to ``MAX_MESSAGE_SIZE``.
 
-Memory: the server's RSS after a warm-up with no session open, then with ``--sessions`` idle
-sessions open (handshake done, nothing sent), after a short settle; printed as KiB per session.
+Memory: the server's RSS (summed over its process group) after a warm-up with no session open,
+then with ``--sessions`` idle sessions open (handshake done, nothing sent), each read after a short
+settle; printed as KiB per session.
 
     python -m benches.roundtrip                 # full run, about 4-5 minutes with wsrs built
     python -m benches.roundtrip --quick         # smoke run, about a minute
@@ -18,7 +19,6 @@ sessions open (handshake done, nothing sent), after a short settle; printed as K
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -38,13 +38,14 @@ from benches._harness import (
     fmt_int,
     fmt_ratio,
     fmt_size,
+    group_rss_kib,
+    parse_json_line,
     parse_size,
     print_notes,
     print_table,
     progress,
     python_module,
     raise_nofile_limit,
-    rss_kib,
     running_server,
     stop_on_signals,
     version_of,
@@ -140,11 +141,9 @@ def measure_round_trips(server: Server, loop: str, settings: Settings) -> dict[i
             )
             budget = len(settings.sizes) * (settings.warmup + settings.duration + 25) + 20
             with Child(f"client for {label}", argv, capture_stdout=True) as client:
-                client.wait(budget)
-                assert client.proc.stdout is not None
-                output = client.proc.stdout.read().decode()
+                _, output = client.communicate(budget)
                 for line in output.splitlines():
-                    result = json.loads(line)
+                    result = parse_json_line(client, line)
                     size = result["size"]
                     if "error" in result:
                         cells[size] = "error"
@@ -193,15 +192,15 @@ def measure_memory(server: Server, loop: str, settings: Settings) -> Memory:
             )
             step_timeout = max(60.0, n / 50) + 10
             with Child(f"idle client for {label}", argv, capture_stdout=True, stdin_pipe=True) as c:
-                json.loads(c.read_line(step_timeout))  # {"warm": ...}
+                parse_json_line(c, c.read_line(step_timeout))  # {"warm": ...}
                 time.sleep(settings.settle)
-                memory.baseline_kib = float(rss_kib(srv.pid))
+                memory.baseline_kib = float(group_rss_kib(srv.pid))
                 c.send("open")
-                opened = json.loads(c.read_line(step_timeout))
+                opened = parse_json_line(c, c.read_line(step_timeout))
                 time.sleep(settings.settle)
-                memory.loaded_kib = float(rss_kib(srv.pid))
+                memory.loaded_kib = float(group_rss_kib(srv.pid))
                 c.send("close")
-                dropped = json.loads(c.read_line(step_timeout))["dropped"]
+                dropped = parse_json_line(c, c.read_line(step_timeout))["dropped"]
                 c.wait(15)
     except BenchError as exc:
         settings.notes.append(str(exc))
