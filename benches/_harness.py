@@ -23,12 +23,14 @@ import select
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -40,6 +42,8 @@ MAX_MESSAGE_SIZE: Final = 16 * 2**20
 #: How long a server started by the harness may live before it kills its own process group.
 DEFAULT_SERVER_LIFETIME: Final = 1800.0
 NOT_BUILT: Final = "n/a (not built yet)"
+Cell = float | str | None
+"""A table cell: a measured value, a note (``"n/a (...)"``, ``"error"``), or None (not measured)."""
 TIMES: Final = "\u00d7"  # the multiplication sign of "1.62x", spelled out for ruff (RUF001)
 
 
@@ -51,11 +55,19 @@ class BenchError(Exception):
         self.startup = startup  # the server never accepted a connection
 
 
+NOT_STARTED: Final = ("n/a (failed to start)", "failed to start")
+
+
 def failure_cell(exc: BenchError, *, wsrs: bool) -> str:
     """The short text for cells that could not be measured (the reason goes to the notes)."""
     if exc.startup:
-        return "n/a (failed to start)" if wsrs else "failed to start"
+        return NOT_STARTED[0] if wsrs else NOT_STARTED[1]
     return "n/a (failed)" if wsrs else "error"
+
+
+def worth_retrying(cells: Iterable[Cell]) -> bool:
+    """False when a server is not built or never came up: later rounds would only wait again."""
+    return not any(cell == NOT_BUILT or cell in NOT_STARTED for cell in cells)
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -385,8 +397,36 @@ async def _as_coroutine(main: Callable[[], Awaitable[None]]) -> None:
 
 # --- tables --------------------------------------------------------------------------------------
 
-Cell = float | str | None
-"""A measured value, a note (``"n/a (...)"``, ``"error"``), or None for "not measured"."""
+
+@dataclass
+class Samples:
+    """One table cell measured over several rounds; it shows their median."""
+
+    values: list[float] = field(default_factory=list)
+    note: str | None = None
+
+    def add(self, cell: Cell) -> None:
+        if isinstance(cell, float):
+            self.values.append(cell)
+        elif cell is not None and self.note is None:
+            self.note = cell
+
+    @property
+    def cell(self) -> Cell:
+        return statistics.median(self.values) if self.values else self.note
+
+    @property
+    def spread(self) -> float | None:
+        """(max - min) / median over the rounds, None with fewer than two values."""
+        if len(self.values) < 2:
+            return None
+        return (max(self.values) - min(self.values)) / statistics.median(self.values)
+
+
+def fmt_spread(samples: Iterable[Samples]) -> str:
+    """The largest spread of a row's cells, as a percentage ("±" is not claimed: it is max-min)."""
+    spreads = [s.spread for s in samples if s.spread is not None]
+    return f"{max(spreads) * 100:.0f}%" if spreads else "—"
 
 
 def fmt_int(value: Cell) -> str:

@@ -5,9 +5,9 @@ process group) on 127.0.0.1. After a check that the answer is right, wrk runs ``
 for the duration after a 1 s warm-up, then the same with ``-s benches/pipeline.lua`` (16 requests
 per write). wrk and the server share the machine's cores, so only ratios from one run mean much.
 
-    python -m benches.http_server              # full run, about 2 minutes
-    python -m benches.http_server --quick      # smoke run
-    python -m benches.http_server --only wsrs,granian --duration 10
+    python -m benches.http_server              # full run, about 1.5 minutes
+    python -m benches.http_server --quick      # smoke run, under a minute
+    python -m benches.http_server --only wsrs,granian --duration 10 --rounds 3
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import platform
 import re
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +31,11 @@ from benches._harness import (
     BenchError,
     Cell,
     Child,
+    Samples,
     failure_cell,
     fmt_int,
     fmt_ratio,
+    fmt_spread,
     print_notes,
     print_table,
     progress,
@@ -41,6 +44,7 @@ from benches._harness import (
     stop_on_signals,
     version_of,
     which,
+    worth_retrying,
     wsrs_argv,
     wsrs_available,
 )
@@ -100,6 +104,7 @@ class Settings:
     connections: int
     threads: int
     depth: int
+    rounds: int
     wsrs: bool
     notes: list[str] = field(default_factory=list)
 
@@ -164,10 +169,11 @@ def run_wrk(label: str, port: int, seconds: int, pipelined: bool, settings: Sett
     return output
 
 
-def measure(server: Server, settings: Settings) -> dict[str, Result]:
+def measure(server: Server, settings: Settings, where: str = "") -> dict[str, Result]:
+    """Start the server, check its answer, run wrk plain and pipelined; a Result per mode."""
     if server.name == "wsrs" and not settings.wsrs:
         return {mode: Result(NOT_BUILT, NOT_BUILT) for mode in MODES}
-    progress(f"wrk: {server.label}")
+    progress(f"wrk: {server.label}{where}")
     results: dict[str, Result] = {}
     try:
         with running_server(server.label, server.argv) as (srv, port):
@@ -194,42 +200,65 @@ def measure(server: Server, settings: Settings) -> dict[str, Result]:
     return results
 
 
-def fmt_result(result: Result) -> list[str]:
-    rps = fmt_int(result.rps) + (" *" if result.flagged else "")
-    latency = result.latency_ms
-    return [rps, f"{latency:.2f} ms" if isinstance(latency, float) else fmt_int(latency)]
+@dataclass
+class Row:
+    """One server over the rounds: medians of req/s and latency per mode."""
+
+    server: Server
+    rps: dict[str, Samples] = field(default_factory=lambda: defaultdict(Samples))
+    latency_ms: dict[str, Samples] = field(default_factory=lambda: defaultdict(Samples))
+    flagged: set[str] = field(default_factory=set)
+    retry: bool = True
+
+    def add(self, results: dict[str, Result]) -> None:
+        for mode, result in results.items():
+            self.rps[mode].add(result.rps)
+            self.latency_ms[mode].add(result.latency_ms)
+            if result.flagged:
+                self.flagged.add(mode)
+        self.retry = worth_retrying(r.rps for r in results.values())
+
+    def cells(self, mode: str) -> list[str]:
+        rps = fmt_int(self.rps[mode].cell) + (" *" if mode in self.flagged else "")
+        latency = self.latency_ms[mode].cell
+        return [rps, f"{latency:.2f} ms" if isinstance(latency, float) else fmt_int(latency)]
 
 
-def print_results(results: dict[str, dict[str, Result]], settings: Settings) -> None:
+def print_results(rows: dict[str, Row], settings: Settings) -> None:
+    many = settings.rounds > 1
     piped = f"req/s {TIMES}{settings.depth} pipelined"
+    rounds = f"median of {settings.rounds} interleaved rounds, " if many else ""
     print_table(
         f"GET {PATH} under wrk -t{settings.threads} -c{settings.connections} "
-        f"-d{settings.duration}s --latency (after {settings.warmup} s warm-up); "
+        f"-d{settings.duration}s --latency ({rounds}after {settings.warmup} s warm-up); "
         "* = wrk reported errors (see notes)",
-        ["server", "req/s", "avg latency", piped, "avg latency"],
+        ["server", "req/s", "avg latency", piped, "avg latency"] + (["spread"] if many else []),
         [
-            [label, *fmt_result(modes["plain"]), *fmt_result(modes["pipelined"])]
-            for label, modes in results.items()
+            [label, *row.cells("plain"), *row.cells("pipelined")]
+            + ([fmt_spread(row.rps.values())] if many else [])
+            for label, row in rows.items()
         ],
     )
-    wsrs = results.get(WSRS_MAIN)
-    rows = []
+    if many:
+        print("spread = (max - min) / median of req/s over the rounds, largest of the row")
+    wsrs = rows.get(WSRS_MAIN)
+    ratio_rows = []
     for label, target in RATIOS:
-        peer = results.get(label)
+        peer = rows.get(label)
         if wsrs is None or peer is None:
             continue
-        rows.append(
+        ratio_rows.append(
             [
                 f"{WSRS_MAIN} / {label}",
-                *(fmt_ratio(wsrs[m].rps, peer[m].rps, target) for m in MODES),
+                *(fmt_ratio(wsrs.rps[m].cell, peer.rps[m].cell, target) for m in MODES),
                 f"≥ {target:.1f}{TIMES}",
             ]
         )
-    if rows:
+    if ratio_rows:
         print_table(
             "ratios of req/s, same run (✓/✗ against the target)",
             ["ratio", "plain", "pipelined", "target"],
-            rows,
+            ratio_rows,
         )
 
 
@@ -243,6 +272,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=50, help="wrk -c (default 50)")
     parser.add_argument("--threads", type=int, default=1, help="wrk -t (default 1)")
     parser.add_argument("--depth", type=int, default=16, help="pipelined requests per write")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every server this many times, interleaved, and print medians (default 1)",
+    )
     names = sorted({s.name for s in SERVERS})
     parser.add_argument("--only", help=f"comma-separated servers: {','.join(names)}")
     args = parser.parse_args(argv)
@@ -258,6 +293,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--connections must be in [1, 10000] and --threads in [1, connections]")
     if not 1 <= args.depth <= 1000:
         parser.error("--depth must be in [1, 1000]")
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be between 1 and 20")
     return args
 
 
@@ -281,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections=args.connections,
         threads=args.threads,
         depth=args.depth,
+        rounds=args.rounds,
         wsrs=wsrs_available(),
     )
     print(
@@ -290,10 +328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"aiohttp {version_of('aiohttp')}, granian {version_of('granian')}, "
         f"uvloop {version_of('uvloop')}, trio {version_of('trio')}"
     )
-    results = {
-        server.label: measure(server, settings) for server in SERVERS if server.name in args.only
-    }
-    print_results(results, settings)
+    rows = {server.label: Row(server) for server in SERVERS if server.name in args.only}
+    for round_number in range(1, args.rounds + 1):
+        for row in rows.values():
+            if row.retry:
+                where = f" (round {round_number} of {args.rounds})" if args.rounds > 1 else ""
+                row.add(measure(row.server, settings, where))
+    print_results(rows, settings)
     print_notes(settings.notes)
     return 0
 

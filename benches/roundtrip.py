@@ -14,6 +14,7 @@ settle; printed as KiB per session.
     python -m benches.roundtrip                 # full run, about 4-5 minutes with wsrs built
     python -m benches.roundtrip --quick         # smoke run, about a minute
     python -m benches.roundtrip --only wsrs,picows --loops uvloop --sizes 256,8KiB --skip-memory
+    python -m benches.roundtrip --skip-memory --rounds 3    # medians on a busy machine
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import platform
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -34,10 +36,12 @@ from benches._harness import (
     BenchError,
     Cell,
     Child,
+    Samples,
     failure_cell,
     fmt_int,
     fmt_ratio,
     fmt_size,
+    fmt_spread,
     group_rss_kib,
     parse_json_line,
     parse_size,
@@ -49,6 +53,7 @@ from benches._harness import (
     running_server,
     stop_on_signals,
     version_of,
+    worth_retrying,
     wsrs_argv,
     wsrs_available,
 )
@@ -104,8 +109,14 @@ MEMORY_TARGET_KIB: Final = 16.0
 
 @dataclass
 class Row:
-    label: str
-    cells: dict[int, Cell] = field(default_factory=dict)
+    server: Server
+    loop: str
+    cells: dict[int, Samples] = field(default_factory=lambda: defaultdict(Samples))
+    retry: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.server.label(self.loop)
 
 
 @dataclass
@@ -115,16 +126,19 @@ class Settings:
     duration: float
     sessions: int
     settle: float
+    rounds: int
     wsrs: bool
     notes: list[str] = field(default_factory=list)
 
 
-def measure_round_trips(server: Server, loop: str, settings: Settings) -> dict[int, Cell]:
+def measure_round_trips(
+    server: Server, loop: str, settings: Settings, where: str = ""
+) -> dict[int, Cell]:
     """Start the server, run the client over every size, return rate (or a note) per size."""
     if server.name == "wsrs" and not settings.wsrs:
         return dict.fromkeys(settings.sizes, NOT_BUILT)
     label = server.label(loop)
-    progress(f"round trips: {label}")
+    progress(f"round trips: {label}{where}")
     cells: dict[int, Cell] = {}
     try:
         with running_server(label, lambda port: server.argv(port, loop)) as (srv, port):
@@ -224,31 +238,35 @@ def measure_memory(server: Server, loop: str, settings: Settings) -> Memory:
 
 
 def print_round_trips(rows: dict[tuple[str, str], Row], settings: Settings) -> None:
+    many = settings.rounds > 1
     headers = ["round trips/s", *(fmt_size(s) for s in settings.sizes)]
-    table = [
-        [row.label, *(fmt_int(row.cells.get(size)) for size in settings.sizes)]
-        for row in rows.values()
-    ]
+    headers += ["spread"] if many else []
+    table = []
+    for row in rows.values():
+        cells = [row.cells[size] for size in settings.sizes]
+        table.append(
+            [row.label, *(fmt_int(c.cell) for c in cells)] + ([fmt_spread(cells)] if many else [])
+        )
+    rounds = f"median of {settings.rounds} interleaved rounds, " if many else ""
     print_table(
         "WebSocket round trips per second (one connection, one binary message in flight, "
-        f"{settings.duration:g} s per cell after {settings.warmup:g} s warm-up)",
+        f"{rounds}{settings.duration:g} s per cell after {settings.warmup:g} s warm-up)",
         headers,
         table,
     )
+    if many:
+        print("spread = (max - min) / median over the rounds, largest of the row")
 
     ratio_rows = []
+    sizes = settings.sizes
     for peer, loop, target in RATIOS:
         wsrs = rows.get(("wsrs", loop))
         other = rows.get((peer, loop))
         if wsrs is None or other is None:
             continue
-        ratio_rows.append(
-            [
-                f"wsrs / {peer} ({loop})",
-                *(fmt_ratio(wsrs.cells.get(s), other.cells.get(s), target) for s in settings.sizes),
-                f"≥ {target:.1f}{TIMES}" if target is not None else "—",
-            ]
-        )
+        ratios = [fmt_ratio(wsrs.cells[n].cell, other.cells[n].cell, target) for n in sizes]
+        goal = f"≥ {target:.1f}{TIMES}" if target is not None else "—"
+        ratio_rows.append([f"wsrs / {peer} ({loop})", *ratios, goal])
     if ratio_rows:
         print_table(
             "ratios, same run (✓/✗ against the target)",
@@ -302,6 +320,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=",".join(map(str, DEFAULT_SIZES)),
         help="comma-separated message sizes, e.g. 256,8KiB,256KiB",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every round-trip cell this many times, servers interleaved, and print the "
+        "median (default 1; use 3 or more on a busy machine)",
+    )
     parser.add_argument("--sessions", type=int, help="idle sessions (default 5000, quick 2000)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the idle-session test")
     parser.add_argument("--skip-roundtrip", action="store_true", help="skip the round-trip test")
@@ -328,6 +353,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.sessions = 2000 if args.quick else 5000
     if not 0 < args.duration <= 120 or not 0 <= args.warmup <= 60:
         parser.error("--duration must be in (0, 120] s and --warmup in [0, 60] s")
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be between 1 and 20")
     if not 1 <= args.sessions <= 50_000:
         parser.error("--sessions must be between 1 and 50000")
     return args
@@ -343,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         duration=args.duration,
         sessions=args.sessions,
         settle=1.0 if args.quick else 2.0,
+        rounds=args.rounds,
         wsrs=wsrs_available(),
     )
     if args.sessions + 100 > limit and not args.skip_memory:
@@ -359,13 +387,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     servers = [s for s in SERVERS if s.name in args.only]
 
     if not args.skip_roundtrip:
-        rows: dict[tuple[str, str], Row] = {}
-        for loop in args.loops:
-            for server in servers:
-                if loop in server.loops:
-                    row = Row(server.label(loop))
-                    row.cells = measure_round_trips(server, loop, settings)
-                    rows[(server.name, loop)] = row
+        rows = {
+            (server.name, loop): Row(server, loop)
+            for loop in args.loops
+            for server in servers
+            if loop in server.loops
+        }
+        for round_number in range(1, args.rounds + 1):
+            for row in rows.values():
+                if row.retry:
+                    where = f" (round {round_number} of {args.rounds})" if args.rounds > 1 else ""
+                    cells = measure_round_trips(row.server, row.loop, settings, where)
+                    for size, cell in cells.items():
+                        row.cells[size].add(cell)
+                    row.retry = worth_retrying(cells.values())
         print_round_trips(rows, settings)
 
     if not args.skip_memory:
