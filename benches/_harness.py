@@ -277,29 +277,46 @@ def rss_kib(pid: int) -> int:
     raise BenchError(f"no VmRSS for pid {pid}")
 
 
-def group_rss_kib(pgid: int) -> int:
-    """Sum of VmRSS over the processes of a process group (a server and any workers it forked).
-
-    Pages shared between those processes count once per process; compare differences only.
-    """
-    total = 0
-    found = False
+def _group_stats(pgid: int) -> dict[int, list[str]]:
+    """/proc/<pid>/stat fields after "pid (comm)" for every process of a process group."""
+    stats = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat") as stat_file:
                 stat = stat_file.read()
-            # After "pid (comm) ": state, ppid, pgrp, ...; comm may contain spaces and parens.
-            if int(stat[stat.rindex(")") + 2 :].split()[2]) != pgid:
-                continue
-            total += rss_kib(int(entry.name))
-            found = True
-        except (OSError, ValueError, IndexError, BenchError):
-            continue  # the process exited meanwhile, or is a kernel thread without VmRSS
-    if not found:
+        except OSError:
+            continue  # exited meanwhile
+        # After "pid (comm) ": state, ppid, pgrp, ...; comm may contain spaces and parens.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:
+            stats[int(entry.name)] = fields
+    if not stats:
         raise BenchError(f"no process left in process group {pgid}")
+    return stats
+
+
+def group_rss_kib(pgid: int) -> int:
+    """Sum of VmRSS over the processes of a process group (a server and any workers it forked).
+
+    Pages shared between those processes count once per process; compare differences only.
+    """
+    total = 0
+    for pid in _group_stats(pgid):
+        with contextlib.suppress(OSError, BenchError):  # exited meanwhile
+            total += rss_kib(pid)
     return total
+
+
+_CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time used so far by the live processes of a process group."""
+    # Fields 14 and 15 of /proc/<pid>/stat (utime, stime) are 11 and 12 after "pid (comm)".
+    ticks = sum(int(f[11]) + int(f[12]) for f in _group_stats(pgid).values())
+    return ticks / _CLOCK_TICKS
 
 
 def parse_json_line(child: Child, line: str) -> dict[str, Any]:

@@ -5,9 +5,10 @@ peers.md, so the server is the bottleneck), with the data path in ``on_ws_frame`
 
 ``python -m benches._ws_client rt URL --sizes 256,8192 --warmup 1 --duration 5``
     One connection, one binary message in flight: send, wait for the echo, repeat, for each size
-    in turn (warm-up, then the timed run). Prints one JSON object per size on stdout. Every echo
-    is checked for length and for the 8-byte sequence number at its start; one echo in 64, plus
-    the first and the last of each run, is compared byte for byte.
+    in turn (warm-up, then the timed run). Prints one JSON object per size on stdout, with the
+    server's CPU time per round trip when given ``--server-pgid``. Every echo is checked for
+    length and for the 8-byte sequence number at its start; one echo in 64, plus the first and
+    the last of each run, is compared byte for byte.
 
 ``python -m benches._ws_client idle URL --sessions 5000``
     Opens idle sessions for the memory measurement, driven by lines on stdin (``open``,
@@ -28,7 +29,7 @@ from typing import Any
 
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
-from benches._harness import MAX_MESSAGE_SIZE, raise_nofile_limit, run_on
+from benches._harness import MAX_MESSAGE_SIZE, group_cpu_seconds, raise_nofile_limit, run_on
 
 FULL_CHECK_EVERY = 64
 #: A cell fails when one echo takes longer than this (the server stalled or dropped a message).
@@ -60,17 +61,24 @@ class RoundTrips(WSListener):
         self.disconnected = True
         self._fail(ConnectionError("server closed the connection"))
 
-    async def run(self, size: int, seconds: float) -> tuple[int, float]:
-        """Round trips of ``size`` bytes for ``seconds``; returns (count, elapsed)."""
+    async def run(self, size: int, seconds: float, server_pgid: int) -> tuple[int, float, float]:
+        """Round trips of ``size`` bytes for ``seconds``.
+
+        Returns (count, elapsed seconds, server CPU seconds over that time).
+        """
         self.payload = bytearray(os.urandom(size))
         self.count = 0
         self.fragments.clear()
         self.done = asyncio.get_running_loop().create_future()
+        cpu = group_cpu_seconds(server_pgid) if server_pgid else 0.0
         start = time.perf_counter()
         self.deadline = start + seconds
         self._send()
         await asyncio.wait_for(self.done, seconds + STALL_TIMEOUT)  # cancels it on timeout
-        return self.count, time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        if server_pgid:
+            cpu = group_cpu_seconds(server_pgid) - cpu
+        return self.count, elapsed, cpu
 
     def _send(self) -> None:
         assert self.transport is not None
@@ -133,7 +141,9 @@ class RoundTrips(WSListener):
             self._fail(ValueError(f"echo #{self.count}: payload differs from what was sent"))
 
 
-async def round_trips(url: str, sizes: list[int], warmup: float, duration: float) -> None:
+async def round_trips(
+    url: str, sizes: list[int], warmup: float, duration: float, server_pgid: int
+) -> None:
     transport, listener = await ws_connect(
         RoundTrips, url, max_frame_size=MAX_MESSAGE_SIZE, websocket_handshake_timeout=10
     )
@@ -142,15 +152,18 @@ async def round_trips(url: str, sizes: list[int], warmup: float, duration: float
         for size in sizes:
             try:
                 if warmup > 0:
-                    await listener.run(size, warmup)
-                count, elapsed = await listener.run(size, duration)
+                    await listener.run(size, warmup, 0)
+                count, elapsed, cpu = await listener.run(size, duration, server_pgid)
             except (TimeoutError, ValueError, ConnectionError) as exc:
                 reason = "stalled" if isinstance(exc, TimeoutError) else str(exc)
                 emit({"size": size, "error": reason})
                 if listener.disconnected or isinstance(exc, TimeoutError):
                     break
                 continue
-            emit({"size": size, "count": count, "elapsed": elapsed, "rate": count / elapsed})
+            result = {"size": size, "count": count, "elapsed": elapsed, "rate": count / elapsed}
+            if server_pgid and count:
+                result["server_cpu_us"] = cpu / count * 1e6
+            emit(result)
     finally:
         if not transport.is_disconnected:
             transport.send_close(WSCloseCode.OK)  # explicit: picows' default code is 0
@@ -255,6 +268,12 @@ def main() -> None:
     rt.add_argument("--sizes", required=True, help="comma-separated message sizes in bytes")
     rt.add_argument("--warmup", type=float, default=1.0)
     rt.add_argument("--duration", type=float, default=5.0)
+    rt.add_argument(
+        "--server-pgid",
+        type=int,
+        default=0,
+        help="also report the CPU time this process group used per round trip",
+    )
     idle = sub.add_parser("idle", help="hold idle sessions open for a memory measurement")
     idle.add_argument("url")
     idle.add_argument("--sessions", type=int, default=5000)
@@ -267,7 +286,10 @@ def main() -> None:
         sizes = [int(s) for s in args.sizes.split(",")]
         if min(sizes) < _SEQ.size:
             parser.error(f"sizes must be at least {_SEQ.size} bytes (the sequence number)")
-        run_on("uvloop", lambda: round_trips(args.url, sizes, args.warmup, args.duration))
+        run_on(
+            "uvloop",
+            lambda: round_trips(args.url, sizes, args.warmup, args.duration, args.server_pgid),
+        )
     else:
         run_on(
             "uvloop",

@@ -112,6 +112,7 @@ class Row:
     server: Server
     loop: str
     cells: dict[int, Samples] = field(default_factory=lambda: defaultdict(Samples))
+    cpu_us: dict[int, Samples] = field(default_factory=lambda: defaultdict(Samples))
     retry: bool = True
 
     @property
@@ -133,13 +134,17 @@ class Settings:
 
 def measure_round_trips(
     server: Server, loop: str, settings: Settings, where: str = ""
-) -> dict[int, Cell]:
-    """Start the server, run the client over every size, return rate (or a note) per size."""
+) -> tuple[dict[int, Cell], dict[int, Cell]]:
+    """Start the server, run the client over every size.
+
+    Returns round trips/s and server CPU µs per round trip (or a note) per size.
+    """
     if server.name == "wsrs" and not settings.wsrs:
-        return dict.fromkeys(settings.sizes, NOT_BUILT)
+        return dict.fromkeys(settings.sizes, NOT_BUILT), dict.fromkeys(settings.sizes, NOT_BUILT)
     label = server.label(loop)
     progress(f"round trips: {label}{where}")
     cells: dict[int, Cell] = {}
+    cpu: dict[int, Cell] = {}
     try:
         with running_server(label, lambda port: server.argv(port, loop)) as (srv, port):
             argv = python_module(
@@ -152,6 +157,8 @@ def measure_round_trips(
                 str(settings.warmup),
                 "--duration",
                 str(settings.duration),
+                "--server-pgid",
+                str(srv.pid),
             )
             budget = len(settings.sizes) * (settings.warmup + settings.duration + 25) + 20
             with Child(f"client for {label}", argv, capture_stdout=True) as client:
@@ -160,10 +167,11 @@ def measure_round_trips(
                     result = parse_json_line(client, line)
                     size = result["size"]
                     if "error" in result:
-                        cells[size] = "error"
+                        cells[size] = cpu[size] = "error"
                         settings.notes.append(f"{label}, {fmt_size(size)}: {result['error']}")
                     else:
                         cells[size] = float(result["rate"])
+                        cpu[size] = float(result["server_cpu_us"])
                 if not srv.alive():
                     settings.notes.append(f"{label}: server exited during the run")
                 missing = [s for s in settings.sizes if s not in cells]
@@ -172,8 +180,11 @@ def measure_round_trips(
     except BenchError as exc:
         settings.notes.append(str(exc))
         short = failure_cell(exc, wsrs=server.name == "wsrs")
-        return {size: cells.get(size, short) for size in settings.sizes}
-    return cells
+        return (
+            {size: cells.get(size, short) for size in settings.sizes},
+            {size: cpu.get(size, short) for size in settings.sizes},
+        )
+    return cells, cpu
 
 
 @dataclass
@@ -272,6 +283,29 @@ def print_round_trips(rows: dict[tuple[str, str], Row], settings: Settings) -> N
             "ratios, same run (✓/✗ against the target)",
             ["ratio", *(fmt_size(s) for s in settings.sizes), "target"],
             ratio_rows,
+        )
+
+    def micros(value: Cell) -> str:
+        return f"{value:,.1f}" if isinstance(value, float) else fmt_int(value)
+
+    print_table(
+        "server CPU time per round trip, µs (user + system, over the timed run; lower is "
+        "better, and less sensitive to a busy machine than round trips/s)",
+        ["server CPU µs", *(fmt_size(s) for s in sizes)],
+        [[row.label, *(micros(row.cpu_us[n].cell) for n in sizes)] for row in rows.values()],
+    )
+    cpu_rows = []
+    for peer, loop, _ in RATIOS:
+        wsrs = rows.get(("wsrs", loop))
+        other = rows.get((peer, loop))
+        if wsrs is not None and other is not None:
+            ratios = [fmt_ratio(other.cpu_us[n].cell, wsrs.cpu_us[n].cell) for n in sizes]
+            cpu_rows.append([f"{peer} / wsrs ({loop})", *ratios])
+    if cpu_rows:
+        print_table(
+            "CPU per round trip, peer / wsrs (above 1: wsrs spends less CPU per round trip)",
+            ["ratio", *(fmt_size(s) for s in sizes)],
+            cpu_rows,
         )
 
 
@@ -397,9 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for row in rows.values():
                 if row.retry:
                     where = f" (round {round_number} of {args.rounds})" if args.rounds > 1 else ""
-                    cells = measure_round_trips(row.server, row.loop, settings, where)
-                    for size, cell in cells.items():
-                        row.cells[size].add(cell)
+                    cells, cpu = measure_round_trips(row.server, row.loop, settings, where)
+                    for size in settings.sizes:
+                        row.cells[size].add(cells[size])
+                        row.cpu_us[size].add(cpu[size])
                     row.retry = worth_retrying(cells.values())
         print_round_trips(rows, settings)
 
