@@ -36,6 +36,7 @@ from benches._harness import (
     fmt_int,
     fmt_ratio,
     fmt_spread,
+    group_cpu_seconds,
     print_notes,
     print_table,
     progress,
@@ -90,11 +91,20 @@ MODES: Final = ("plain", "pipelined")
 
 @dataclass
 class Result:
-    """One wrk run: requests per second and average latency, or a note in both."""
+    """One wrk run: requests/s, average latency, server CPU µs per request (or notes)."""
 
     rps: Cell = None
     latency_ms: Cell = None
+    cpu_us: Cell = None
     flagged: bool = False  # wrk reported errors or non-2xx responses (see the notes)
+
+
+@dataclass
+class WrkReport:
+    rps: float
+    latency_ms: float
+    requests: int
+    problems: list[str]
 
 
 @dataclass
@@ -110,24 +120,31 @@ class Settings:
 
 
 _RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_REQUESTS = re.compile(r"^\s+(\d+) requests in ", re.MULTILINE)
 _LATENCY = re.compile(r"^\s+Latency\s+([\d.]+)(us|ms|s)\b", re.MULTILINE)
 _SOCKET_ERRORS = re.compile(r"Socket errors: (.*)")
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 _UNIT_MS: Final = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def parse_wrk(output: str) -> tuple[float, float, list[str]]:
-    """(requests/s, average latency in ms, problems wrk reported) from wrk's report."""
+def parse_wrk(output: str) -> WrkReport:
+    """Requests/s, average latency, request count and any problems from wrk's report."""
     rps = _RPS.search(output)
     latency = _LATENCY.search(output)
-    if rps is None or latency is None:
+    requests = _REQUESTS.search(output)
+    if rps is None or latency is None or requests is None:
         raise BenchError("could not parse wrk's output:\n" + output)
     problems = []
     if (errors := _SOCKET_ERRORS.search(output)) is not None:
         problems.append(f"socket errors: {errors.group(1)}")
     if (non_2xx := _NON_2XX.search(output)) is not None:
         problems.append(f"non-2xx or 3xx responses: {non_2xx.group(1)}")
-    return float(rps.group(1)), float(latency.group(1)) * _UNIT_MS[latency.group(2)], problems
+    return WrkReport(
+        rps=float(rps.group(1)),
+        latency_ms=float(latency.group(1)) * _UNIT_MS[latency.group(2)],
+        requests=int(requests.group(1)),
+        problems=problems,
+    )
 
 
 def check_hello(label: str, port: int) -> None:
@@ -172,7 +189,7 @@ def run_wrk(label: str, port: int, seconds: int, pipelined: bool, settings: Sett
 def measure(server: Server, settings: Settings, where: str = "") -> dict[str, Result]:
     """Start the server, check its answer, run wrk plain and pipelined; a Result per mode."""
     if server.name == "wsrs" and not settings.wsrs:
-        return {mode: Result(NOT_BUILT, NOT_BUILT) for mode in MODES}
+        return {mode: Result(NOT_BUILT, NOT_BUILT, NOT_BUILT) for mode in MODES}
     progress(f"wrk: {server.label}{where}")
     results: dict[str, Result] = {}
     try:
@@ -182,21 +199,27 @@ def measure(server: Server, settings: Settings, where: str = "") -> dict[str, Re
                 pipelined = mode == "pipelined"
                 if settings.warmup > 0:
                     run_wrk(server.label, port, settings.warmup, pipelined, settings)
+                cpu = group_cpu_seconds(srv.pid)
                 output = run_wrk(server.label, port, settings.duration, pipelined, settings)
+                cpu = group_cpu_seconds(srv.pid) - cpu
                 try:
-                    rps, latency, problems = parse_wrk(output)
+                    report = parse_wrk(output)
                 except BenchError as exc:
                     raise BenchError(f"{server.label}: {exc}") from None
-                results[mode] = Result(rps, latency, bool(problems))
-                if problems:
-                    settings.notes.append(f"{server.label}, {mode}: {'; '.join(problems)}")
+                cpu_us = cpu / report.requests * 1e6 if report.requests else None
+                results[mode] = Result(
+                    report.rps, report.latency_ms, cpu_us, flagged=bool(report.problems)
+                )
+                if report.problems:
+                    problems = "; ".join(report.problems)
+                    settings.notes.append(f"{server.label}, {mode}: {problems}")
                 if not srv.alive():
                     raise srv.failure("exited during the run")
     except BenchError as exc:
         settings.notes.append(str(exc))
         note = failure_cell(exc, wsrs=server.name == "wsrs")
         for mode in MODES:
-            results.setdefault(mode, Result(note, note))
+            results.setdefault(mode, Result(note, note, note))
     return results
 
 
@@ -207,6 +230,7 @@ class Row:
     server: Server
     rps: dict[str, Samples] = field(default_factory=lambda: defaultdict(Samples))
     latency_ms: dict[str, Samples] = field(default_factory=lambda: defaultdict(Samples))
+    cpu_us: dict[str, Samples] = field(default_factory=lambda: defaultdict(Samples))
     flagged: set[str] = field(default_factory=set)
     retry: bool = True
 
@@ -214,6 +238,7 @@ class Row:
         for mode, result in results.items():
             self.rps[mode].add(result.rps)
             self.latency_ms[mode].add(result.latency_ms)
+            self.cpu_us[mode].add(result.cpu_us)
             if result.flagged:
                 self.flagged.add(mode)
         self.retry = worth_retrying(r.rps for r in results.values())
@@ -221,7 +246,12 @@ class Row:
     def cells(self, mode: str) -> list[str]:
         rps = fmt_int(self.rps[mode].cell) + (" *" if mode in self.flagged else "")
         latency = self.latency_ms[mode].cell
-        return [rps, f"{latency:.2f} ms" if isinstance(latency, float) else fmt_int(latency)]
+        cpu = self.cpu_us[mode].cell
+        return [
+            rps,
+            f"{latency:.2f} ms" if isinstance(latency, float) else fmt_int(latency),
+            f"{cpu:.1f}" if isinstance(cpu, float) else fmt_int(cpu),
+        ]
 
 
 def print_results(rows: dict[str, Row], settings: Settings) -> None:
@@ -231,8 +261,9 @@ def print_results(rows: dict[str, Row], settings: Settings) -> None:
     print_table(
         f"GET {PATH} under wrk -t{settings.threads} -c{settings.connections} "
         f"-d{settings.duration}s --latency ({rounds}after {settings.warmup} s warm-up); "
-        "* = wrk reported errors (see notes)",
-        ["server", "req/s", "avg latency", piped, "avg latency"] + (["spread"] if many else []),
+        "* = wrk reported errors (see notes); CPU = the server's user + system µs per request",
+        ["server", "req/s", "avg latency", "CPU µs", piped, "avg latency", "CPU µs"]
+        + (["spread"] if many else []),
         [
             [label, *row.cells("plain"), *row.cells("pipelined")]
             + ([fmt_spread(row.rps.values())] if many else [])
