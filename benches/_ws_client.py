@@ -241,23 +241,22 @@ async def idle_sessions(url: str, sessions: int, warmup: int, concurrency: int) 
     idle.failures.clear()
     Idle.dropped = 0
     emit({"warm": warmup - warm_failures})
-    while True:
+    command = await read_command(deadline * 4)
+    if command == "open":
+        seconds = await idle.open(sessions, deadline)
+        emit(
+            {
+                "opened": len(idle.transports),
+                "failed": len(idle.failures),
+                "first_failure": idle.failures[0] if idle.failures else None,
+                "seconds": seconds,
+            }
+        )
         command = await read_command(deadline * 4)
-        if command == "open":
-            seconds = await idle.open(sessions, deadline)
-            emit(
-                {
-                    "opened": len(idle.transports),
-                    "failed": len(idle.failures),
-                    "first_failure": idle.failures[0] if idle.failures else None,
-                    "seconds": seconds,
-                }
-            )
-        else:
-            dropped = Idle.dropped
-            await idle.close_all()
-            emit({"dropped": dropped})
-            return
+    # "close", end of input, or anything else: report and close everything.
+    dropped = Idle.dropped
+    await idle.close_all()
+    emit({"dropped": dropped})
 
 
 def main() -> None:
