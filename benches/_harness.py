@@ -5,9 +5,11 @@ Rules every benchmark here follows:
 - All traffic stays on 127.0.0.1; ports are picked free by the kernel.
 - Every child process (server, client, wrk) starts in its own process group and the whole group is
   killed in a ``finally``, so nothing outlives the run, even on Ctrl-C or an error.
-- Every wait is bounded in time; servers also kill themselves after ``--lifetime`` seconds in case
-  the harness itself is killed before its ``finally`` runs.
-- Results are printed side by side with ratios against peers measured in the same run.
+- Every wait is bounded in time; the peer servers also kill their process group after
+  ``--lifetime`` seconds in case the harness itself is SIGKILLed before its ``finally`` runs.
+- Results are printed side by side with ratios against peers measured in the same run, next to
+  the server's own CPU time per operation (read from /proc over its process group), which a busy
+  machine disturbs much less than throughput.
 """
 
 from __future__ import annotations
