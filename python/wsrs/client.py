@@ -84,9 +84,11 @@ async def connect(
             transport.abort()
             tg.cancel_scope.cancel()
             raise outcome
-        head, rest = outcome
+        head = outcome
         try:
-            subprotocol = check_response(head, key, subprotocols, rest[:_BODY_SAMPLE])
+            subprotocol = check_response(
+                head, key, subprotocols, reader.after_head()[:_BODY_SAMPLE]
+            )
         except HandshakeError:
             transport.abort()
             tg.cancel_scope.cancel()
@@ -100,8 +102,7 @@ async def connect(
             subprotocol=subprotocol,
         )
         ws.response = head
-        if rest:
-            ws.data_received(rest)
+        reader.hand_over(ws, transport)
         try:
             yield ws
         except anyio.get_cancelled_exc_class():
@@ -141,37 +142,59 @@ async def _open(
 
 
 class _HandshakeReader:
-    """Collects bytes until the server's response head is complete."""
+    """Collects bytes until the server's response head is complete, then holds what follows.
+
+    Frames, EOF or a lost connection can arrive before the session takes over the transport;
+    `hand_over` replays them to the session so nothing is lost in between.
+    """
 
     def __init__(self, limits: HttpLimits | None) -> None:
         self._limits = limits
         self._buffer = bytearray()
-        self.result = Deferred[tuple[ResponseHead, bytes] | HandshakeError]()
+        self._head_size = 0
+        self._eof = False
+        self._lost: tuple[Exception | None] | None = None
+        self.result = Deferred[ResponseHead | HandshakeError]()
 
     def connection_made(self, transport: Any) -> None: ...
 
     def data_received(self, data: bytes) -> None:
+        self._buffer += data
         if self.result.done():
             return
-        self._buffer += data
         try:
             parsed = parse_response_head(self._buffer, self._limits)
         except RemoteProtocolError as error:
-            self._fail(HandshakeError(f"malformed handshake response: {error.message}"))
+            self.result.set(HandshakeError(f"malformed handshake response: {error.message}"))
             return
         if parsed is not None:
-            head, size = parsed
-            self.result.set((head, bytes(self._buffer[size:])))
+            head, self._head_size = parsed
+            self.result.set(head)
 
-    def _fail(self, error: HandshakeError) -> None:
-        self.result.set(error)
+    def after_head(self) -> bytes:
+        """The bytes received after the response head so far."""
+        return bytes(self._buffer[self._head_size :])
+
+    def hand_over(self, session: DefaultWebSocketSession, transport: Transport) -> None:
+        """Give `session` everything that arrived after the head, in order."""
+        rest = self.after_head()
+        self._buffer.clear()
+        if rest:
+            session.data_received(rest)
+        if self._eof:
+            session.eof_received()
+            transport.close()
+        if self._lost is not None:
+            session.connection_lost(self._lost[0])
 
     def eof_received(self) -> bool | None:
-        self._fail(HandshakeError("the server closed the connection during the handshake"))
-        return None
+        self._eof = True
+        self.result.set(HandshakeError("the server closed the connection during the handshake"))
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(HandshakeError("the connection was lost during the handshake"))
+        self._lost = (exc,)
+        self.result.set(HandshakeError("the connection was lost during the handshake"))
 
     def pause_writing(self) -> None: ...
     def resume_writing(self) -> None: ...
