@@ -69,6 +69,7 @@ async def connect(
         tg.start_soon(timers.run)
         reader = _HandshakeReader(limits)
         key = new_key()
+        transport: Transport | None = None
         try:
             with anyio.fail_after(open_timeout):
                 transport = await _open(tg, reader, host, port, context)
@@ -76,22 +77,17 @@ async def connect(
                     authority, key, subprotocols=subprotocols, origin=origin, extra=headers
                 )
                 transport.write(encode_request_head("GET", target, request_headers))
-                outcome = await reader.result
-        except TimeoutError:
+                head = await reader.result
+            if isinstance(head, HandshakeError):
+                raise head
+            body = reader.after_head()[:_BODY_SAMPLE]
+            subprotocol = check_response(head, key, subprotocols, body)
+        except BaseException as error:
+            if transport is not None:
+                transport.abort()
             tg.cancel_scope.cancel()
-            raise HandshakeError(f"no handshake response within {open_timeout} s") from None
-        if isinstance(outcome, HandshakeError):
-            transport.abort()
-            tg.cancel_scope.cancel()
-            raise outcome
-        head = outcome
-        try:
-            subprotocol = check_response(
-                head, key, subprotocols, reader.after_head()[:_BODY_SAMPLE]
-            )
-        except HandshakeError:
-            transport.abort()
-            tg.cancel_scope.cancel()
+            if isinstance(error, TimeoutError):
+                raise HandshakeError(f"no handshake response within {open_timeout} s") from None
             raise
         ws = DefaultWebSocketSession(
             transport,
