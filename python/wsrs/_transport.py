@@ -84,7 +84,7 @@ class StreamTransport:
                 tg.start_soon(self._write_loop)
                 await self._read_loop()
         except* (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as group:
-            error = group.exceptions[0]  # type: ignore[assignment]
+            error = group.exceptions[0]
         finally:
             self._closing = True
             with anyio.CancelScope(shield=True):

@@ -119,14 +119,13 @@ async def _open(
     context: ssl_module.SSLContext | None,
 ) -> Transport:
     if running_trio():
-        stream = await anyio.connect_tcp(
-            host,
-            port,
-            ssl_context=context,
-            tls=context is not None,
-            tls_hostname=host if context is not None else None,
-            tls_standard_compatible=False,
-        )
+        stream: anyio.abc.ByteStream
+        if context is None:
+            stream = await anyio.connect_tcp(host, port)
+        else:
+            stream = await anyio.connect_tcp(
+                host, port, ssl_context=context, tls_hostname=host, tls_standard_compatible=False
+            )
         transport = StreamTransport(stream, reader)
         tg.start_soon(transport.run)
         return transport
@@ -134,10 +133,10 @@ async def _open(
     asyncio_transport, _ = await loop.create_connection(
         lambda: reader, host, port, ssl=context, server_hostname=host if context else None
     )
-    return asyncio_transport  # type: ignore[return-value]
+    return asyncio_transport
 
 
-class _HandshakeReader:
+class _HandshakeReader(asyncio.Protocol):
     """Collects bytes until the server's response head is complete, then holds what follows.
 
     Frames, EOF or a lost connection can arrive before the session takes over the transport;

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -195,16 +195,6 @@ class BodyStream(anyio.abc.ByteReceiveStream):
             self._on_full(False)
         return chunk
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        while True:
-            try:
-                yield await self.receive()
-            except anyio.EndOfStream:
-                return
-
     async def aclose(self) -> None:
         """Stop reading: drop what is buffered and whatever still arrives."""
         self.discard()
@@ -260,9 +250,9 @@ class Request:
         """The parsed head with its framing facts (`keep_alive`, `upgrade`, `content_length` …)."""
         return self._head
 
-    def stream(self) -> AsyncIterator[bytes]:
-        """The body's pieces as they arrive."""
-        return self.body._iterate()
+    def stream(self) -> BodyStream:
+        """The body's pieces as they arrive (an async iterator of `bytes`)."""
+        return self.body
 
     async def read(self, limit: int | None = None) -> bytes:
         """The whole body; `PayloadTooBig` (413) once it goes over `limit` bytes."""

@@ -29,7 +29,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.abc
@@ -66,7 +66,11 @@ _REASONS |= {431: "Request Header Fields Too Large", 500: "Internal Server Error
 _REASONS |= {501: "Not Implemented", 505: "HTTP Version Not Supported"}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
-Spawn = Callable[[Callable[..., Coroutine[Any, Any, None]], Any], None]
+
+class Spawn(Protocol):
+    """Starts a task, as `TaskGroup.start_soon` does."""
+
+    def __call__(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> object: ...
 
 
 class _DateCache:
@@ -510,7 +514,7 @@ def start_connection_pipeline(
         try:
             with job._scope:
                 async with anyio.create_task_group() as handlers:
-                    stream = StapledByteStream(output, input)  # type: ignore[arg-type]
+                    stream = StapledByteStream(output, input)
                     transport = StreamTransport(stream, _Placeholder())
                     connection = HttpConnection(
                         transport,

@@ -340,7 +340,7 @@ class Server:
             self._connection_gone()
 
 
-class _Accept:
+class _Accept(asyncio.Protocol):
     """The protocol asyncio creates per accepted socket: it hands the transport to the server."""
 
     def __init__(self, server: Server) -> None:

@@ -203,6 +203,10 @@ class _SessionBase(Generic[T]):
         """Fail the connection for a violation of the peer's (with the error's close code)."""
         raise NotImplementedError
 
+    async def send(self, message: Frame | str | bytes) -> None:
+        """Send a frame or a whole message."""
+        raise NotImplementedError
+
     def _end_incoming(self, end: ConnectionClosed) -> None:
         if self._incoming_end is None:
             self._incoming_end = end
@@ -281,7 +285,7 @@ class Outgoing:
 
     __slots__ = ("_session",)
 
-    def __init__(self, session: WebSocketSession | DefaultWebSocketSession) -> None:
+    def __init__(self, session: _SessionBase[Any]) -> None:
         self._session = session
 
     async def send(self, item: Frame | str | bytes) -> None:
@@ -588,7 +592,7 @@ class DefaultWebSocketSession(_SessionBase[Message]):
             if type(event) is Frame:
                 self._on_control(event)
             else:
-                inbox.append(event)  # type: ignore[arg-type]
+                inbox.append(event)
                 delivered = True
         if delivered:
             self._after_delivery()

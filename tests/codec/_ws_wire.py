@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import itertools
-import struct
 from dataclasses import dataclass
 
+from tests import wire
 from wsrs._wsrs import FrameDecoder
 from wsrs.exceptions import PayloadTooBig, RemoteProtocolError
 
 KEY = bytes([0xA1, 0xB2, 0xC3, 0xD4])
 
 
-def xor(payload: bytes, key: bytes) -> bytes:
-    return bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-
-
 def frame(b0: int, payload: bytes = b"", *, masked: bool = True, key: bytes = KEY) -> bytes:
     """A frame from its first byte (FIN | RSV | opcode), masked as a client sends it by default."""
-    mask_bit = 0x80 if masked else 0
-    n = len(payload)
-    if n < 126:
-        head = bytes([b0, mask_bit | n])
-    elif n < 65536:
-        head = bytes([b0, mask_bit | 126]) + struct.pack("!H", n)
-    else:
-        head = bytes([b0, mask_bit | 127]) + struct.pack("!Q", n)
-    return head + key + xor(payload, key) if masked else head + payload
+    return wire.frame(
+        b0 & 0x0F, payload, fin=bool(b0 & 0x80), rsv=(b0 >> 4) & 7, mask=key if masked else None
+    )
 
 
 def from_server(b0: int, payload: bytes = b"") -> bytes:

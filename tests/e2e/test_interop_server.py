@@ -5,7 +5,7 @@ The peers run on an asyncio loop in a worker thread, so the wsrs server runs on 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -33,7 +33,7 @@ async def echo_server() -> AsyncIterator[Server]:
 
 
 @pytest.fixture
-def peer() -> AsyncIterator[AsyncioThread]:
+def peer() -> Iterator[AsyncioThread]:
     with asyncio_thread() as thread:
         yield thread
 

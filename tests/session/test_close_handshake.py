@@ -170,7 +170,7 @@ async def test_frames_queued_before_close_are_sent_before_it() -> None:
 
 
 async def test_send_after_close_raises_connection_closed() -> None:
-    outcome: list[BaseException] = []
+    outcome: list[ConnectionClosed] = []
 
     async def handler(ws: DefaultWebSocketSession) -> None:
         await ws.close()
