@@ -81,6 +81,7 @@ class Server:
 
 SERVERS: Final = (
     Server("wsrs", LOOPS, None),
+    Server("wsrs-handler", LOOPS, "wsrs_handler_echo"),
     Server("picows", ("asyncio", "uvloop"), "picows_echo"),
     Server("websockets", LOOPS, "websockets_echo"),
     Server("aiohttp", ("asyncio", "uvloop"), "aiohttp_server"),
@@ -105,6 +106,8 @@ RATIOS: Final = (
     ("websockets", "trio", 2.0),
 )
 MEMORY_TARGET_KIB: Final = 16.0
+#: The wsrs rows: the demo server (``async for`` / ``send``) and the message-handler fast path.
+WSRS_ROWS: Final = ("wsrs", "wsrs-handler")
 
 
 @dataclass
@@ -139,7 +142,7 @@ def measure_round_trips(
 
     Returns round trips/s and server CPU µs per round trip (or a note) per size.
     """
-    if server.name == "wsrs" and not settings.wsrs:
+    if server.name in WSRS_ROWS and not settings.wsrs:
         return dict.fromkeys(settings.sizes, NOT_BUILT), dict.fromkeys(settings.sizes, NOT_BUILT)
     label = server.label(loop)
     progress(f"round trips: {label}{where}")
@@ -179,7 +182,7 @@ def measure_round_trips(
                     raise client.failure(f"no result for {', '.join(map(fmt_size, missing))}")
     except BenchError as exc:
         settings.notes.append(str(exc))
-        short = failure_cell(exc, wsrs=server.name == "wsrs")
+        short = failure_cell(exc, wsrs=server.name in WSRS_ROWS)
         return (
             {size: cells.get(size, short) for size in settings.sizes},
             {size: cpu.get(size, short) for size in settings.sizes},
@@ -199,7 +202,7 @@ class Memory:
 def measure_memory(server: Server, loop: str, settings: Settings) -> Memory:
     label = server.label(loop)
     memory = Memory(label)
-    if server.name == "wsrs" and not settings.wsrs:
+    if server.name in WSRS_ROWS and not settings.wsrs:
         memory.baseline_kib = memory.loaded_kib = memory.per_session_kib = NOT_BUILT
         return memory
     progress(f"memory: {label}, {settings.sessions} idle sessions")
@@ -229,7 +232,7 @@ def measure_memory(server: Server, loop: str, settings: Settings) -> Memory:
                 c.wait(15)
     except BenchError as exc:
         settings.notes.append(str(exc))
-        memory.per_session_kib = failure_cell(exc, wsrs=server.name == "wsrs")
+        memory.per_session_kib = failure_cell(exc, wsrs=server.name in WSRS_ROWS)
         return memory
     sessions = opened["opened"] - dropped
     if sessions <= 0:
@@ -270,14 +273,15 @@ def print_round_trips(rows: dict[tuple[str, str], Row], settings: Settings) -> N
 
     ratio_rows = []
     sizes = settings.sizes
-    for peer, loop, target in RATIOS:
-        wsrs = rows.get(("wsrs", loop))
-        other = rows.get((peer, loop))
-        if wsrs is None or other is None:
-            continue
-        ratios = [fmt_ratio(wsrs.cells[n].cell, other.cells[n].cell, target) for n in sizes]
-        goal = f"≥ {target:.1f}{TIMES}" if target is not None else "—"
-        ratio_rows.append([f"wsrs / {peer} ({loop})", *ratios, goal])
+    for name in WSRS_ROWS:
+        for peer, loop, target in RATIOS:
+            wsrs = rows.get((name, loop))
+            other = rows.get((peer, loop))
+            if wsrs is None or other is None:
+                continue
+            ratios = [fmt_ratio(wsrs.cells[n].cell, other.cells[n].cell, target) for n in sizes]
+            goal = f"≥ {target:.1f}{TIMES}" if target is not None else "—"
+            ratio_rows.append([f"{name} / {peer} ({loop})", *ratios, goal])
     if ratio_rows:
         print_table(
             "ratios, same run (✓/✗ against the target)",
@@ -295,12 +299,13 @@ def print_round_trips(rows: dict[tuple[str, str], Row], settings: Settings) -> N
         [[row.label, *(micros(row.cpu_us[n].cell) for n in sizes)] for row in rows.values()],
     )
     cpu_rows = []
-    for peer, loop, _ in RATIOS:
-        wsrs = rows.get(("wsrs", loop))
-        other = rows.get((peer, loop))
-        if wsrs is not None and other is not None:
-            ratios = [fmt_ratio(other.cpu_us[n].cell, wsrs.cpu_us[n].cell) for n in sizes]
-            cpu_rows.append([f"{peer} / wsrs ({loop})", *ratios])
+    for name in WSRS_ROWS:
+        for peer, loop, _ in RATIOS:
+            wsrs = rows.get((name, loop))
+            other = rows.get((peer, loop))
+            if wsrs is not None and other is not None:
+                ratios = [fmt_ratio(other.cpu_us[n].cell, wsrs.cpu_us[n].cell) for n in sizes]
+                cpu_rows.append([f"{peer} / {name} ({loop})", *ratios])
     if cpu_rows:
         print_table(
             "CPU per round trip, peer / wsrs (above 1: wsrs spends less CPU per round trip)",

@@ -12,7 +12,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -48,28 +48,23 @@ async def task_group() -> AsyncIterator[anyio.abc.TaskGroup]:
         raise
 
 
-class Parking:
+class Parking(Protocol):
     """Tasks park here with `await park()` until `wake()`; cancellation unparks cleanly."""
-
-    __slots__ = ("_impl",)
-
-    def __init__(self) -> None:
-        self._impl: _AsyncioParking | _TrioParking = (
-            _TrioParking() if running_trio() else _AsyncioParking()
-        )
 
     async def park(self) -> None:
         """Wait until the next `wake()`."""
-        await self._impl.park()
 
     def wake(self) -> None:
         """Wake every parked task; callable from synchronous callbacks."""
-        self._impl.wake()
 
     @property
     def occupied(self) -> bool:
         """True while a task is parked."""
-        return self._impl.occupied
+
+
+def new_parking() -> Parking:
+    """A `Parking` for the running event loop (must be called in async context)."""
+    return _TrioParking() if running_trio() else _AsyncioParking()
 
 
 class _AsyncioParking:
@@ -89,10 +84,12 @@ class _AsyncioParking:
                 self._futures.remove(future)
 
     def wake(self) -> None:
-        futures, self._futures = self._futures, []
-        for future in futures:
-            if not future.done():
-                future.set_result(None)
+        futures = self._futures
+        if futures:
+            self._futures = []
+            for future in futures:
+                if not future.done():
+                    future.set_result(None)
 
     @property
     def occupied(self) -> bool:
@@ -100,29 +97,30 @@ class _AsyncioParking:
 
 
 class _TrioParking:
-    __slots__ = ("_tasks",)
+    __slots__ = ("_lowlevel", "_tasks")
 
     def __init__(self) -> None:
+        self._lowlevel: Any = sys.modules["trio"].lowlevel
         self._tasks: list[Any] = []
 
     async def park(self) -> None:
-        import trio
-
-        task = trio.lowlevel.current_task()
+        lowlevel = self._lowlevel
+        task = lowlevel.current_task()
         self._tasks.append(task)
 
-        def abort(_: Any) -> trio.lowlevel.Abort:
+        def abort(_: Any) -> Any:
             self._tasks.remove(task)
-            return trio.lowlevel.Abort.SUCCEEDED
+            return lowlevel.Abort.SUCCEEDED
 
-        await trio.lowlevel.wait_task_rescheduled(abort)
+        await lowlevel.wait_task_rescheduled(abort)
 
     def wake(self) -> None:
-        import trio
-
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            trio.lowlevel.reschedule(task)
+        tasks = self._tasks
+        if tasks:
+            self._tasks = []
+            reschedule = self._lowlevel.reschedule
+            for task in tasks:
+                reschedule(task)
 
     @property
     def occupied(self) -> bool:
@@ -139,7 +137,7 @@ class Deferred(Generic[T]):
     __slots__ = ("_done", "_parking", "_value")
 
     def __init__(self) -> None:
-        self._parking = Parking()
+        self._parking = new_parking()
         self._done = False
         self._value: T | None = None
 

@@ -18,7 +18,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
-from wsrs._sync import Parking
+from wsrs._sync import new_parking, running_trio
 
 __all__ = ["Consumer", "StreamTransport", "Transport"]
 
@@ -71,9 +71,17 @@ class StreamTransport:
         self._reading_paused = False
         self._closing = False
         self._lost = False
-        self._writer_parking = Parking()
-        self._reader_parking = Parking()
+        self._writer_parking = new_parking()
+        self._reader_parking = new_parking()
         self._scope: anyio.CancelScope | None = None
+        self._sending = False
+        self._error: OSError | None = None
+        # On trio a plain socket's send returns once the bytes are in the kernel, so `write` may
+        # try a non-blocking send itself while nothing waits in the buffer: no writer task then
+        # stands between a message and the socket. TLS streams always go through the writer.
+        plain = stream.extra(TLSAttribute.ssl_object, None) is None
+        raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None) if plain else None
+        self._raw_socket = raw if running_trio() else None
 
     async def run(self) -> None:
         """Pump bytes both ways until the connection ends; then `connection_lost` runs once."""
@@ -86,6 +94,7 @@ class StreamTransport:
         except* (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as group:
             error = group.exceptions[0]
         finally:
+            error = error or self._error
             self._closing = True
             with anyio.CancelScope(shield=True):
                 await anyio.aclose_forcefully(self._stream)
@@ -118,7 +127,11 @@ class StreamTransport:
                 continue
             chunks, self._chunks = self._chunks, []
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            await stream.send(data)
+            self._sending = True
+            try:
+                await stream.send(data)
+            finally:
+                self._sending = False
             self._buffered -= len(data)
             if self._writing_paused and self._buffered <= self._low:
                 self._writing_paused = False
@@ -132,6 +145,18 @@ class StreamTransport:
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._closing or not data:
             return
+        if self._raw_socket is not None and not self._chunks and not self._sending:
+            try:
+                sent = self._raw_socket.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as error:
+                self._error = error
+                self.abort()
+                return
+            if sent == len(data):
+                return
+            data = memoryview(data)[sent:]
         self._chunks.append(bytes(data))
         self._buffered += len(data)
         self._writer_parking.wake()

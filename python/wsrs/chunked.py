@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable
 import anyio
 import anyio.abc
 
-from wsrs._sync import Deferred, Parking
+from wsrs._sync import Deferred, new_parking
 from wsrs._wsrs import ChunkedDecoder, HttpLimits, encode_chunk, encode_last_chunk
 from wsrs.exceptions import RemoteProtocolError
 from wsrs.http import BodyStream, Headers
@@ -27,7 +27,7 @@ class DecoderJob:
 
     def __init__(self, high_water: int) -> None:
         self._full = False
-        self._space = Parking()
+        self._space = new_parking()
         self.channel = BodyStream(done=False, on_full=self._on_full, high_water=high_water)
         """The decoded bytes, as an anyio byte stream."""
         self.done = Deferred[None]()

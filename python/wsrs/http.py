@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
-from wsrs._sync import Parking
+from wsrs._sync import new_parking
 from wsrs.exceptions import PayloadTooBig
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         self._done = done
         self._error: BaseException | None = None
         self._discard = False
-        self._parking = Parking()
+        self._parking = new_parking()
         self._on_full = on_full
         self._before_first_read = before_first_read
         self._high_water = high_water

@@ -35,7 +35,7 @@ import anyio
 import anyio.abc
 from anyio.streams.stapled import StapledByteStream
 
-from wsrs._sync import Deferred, Parking
+from wsrs._sync import Deferred, new_parking
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import (
     EndOfMessage,
@@ -97,7 +97,7 @@ class _Exchange:
         self.request = request
         self.keep_alive = keep_alive
         self.response: Response | None = None
-        self.turn = Parking()
+        self.turn = new_parking()
         self.continue_sent = False
 
 
@@ -132,7 +132,7 @@ class HttpConnection:
         self._paused_for_body = False
         self._paused_for_upgrade = False
         self._writing_paused = False
-        self._drained = Parking()
+        self._drained = new_parking()
         self._closing = False
         self._eof = False
         self._upgraded = False

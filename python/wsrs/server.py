@@ -23,7 +23,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSListener
 
-from wsrs._sync import Parking, running_trio, task_group
+from wsrs._sync import new_parking, running_trio, task_group
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.config import SessionConfig
@@ -156,7 +156,7 @@ class Server:
         self._connections: set[HttpConnection] = set()
         self._sessions: set[DefaultWebSocketSession] = set()
         self._live = 0
-        self._gone = Parking()
+        self._gone = new_parking()
         self._shutting_down = False
 
     @property

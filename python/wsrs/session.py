@@ -1,9 +1,4 @@
-"""WebSocket sessions over a transport (see `_transport.py`): the raw one and the default one.
-
-Both are asyncio-style protocols: each socket read reaches `data_received`, which feeds the Rust
-decoder once and queues what it returns; `send` encodes in Rust and writes straight to the
-transport, waiting only while the transport's write buffer is over `write_limit`. No task, future
-or lock stands on the per-message path.
+"""WebSocket sessions: the raw one (frames as they come) and the default one (Ktor's).
 
 `WebSocketSession` (Ktor's raw session) hands every frame to the user, control frames and
 fragments included, and does nothing on its own beyond failing on protocol violations.
@@ -18,282 +13,62 @@ pings, pings the peer, and runs the close handshake of RFC 6455 §7:
 - After both Close frames the server closes TCP first (RFC 6455 §7.1.1); the client waits for it.
   `close_timeout` bounds the whole closing phase, after which the connection is dropped.
 - A protocol violation, an oversize frame or message, invalid UTF-8 and a ping timeout fail the
-  connection: our Close with the matching code goes out and TCP is closed without waiting.
+  connection: our Close with the matching code goes out and TCP is closed without waiting. The
+  messages that arrived before a violation are delivered first, and the answers to them go out
+  before our Close: the failure happens at the next `receive`.
 - Cancellation is never swallowed: a cancelled `run` writes a best-effort Close and re-raises.
+
+The per-message path is described in `_session_base.py`: no task, future or lock stands on it.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectSendStream
 
-from wsrs._sync import Deferred, Parking
-from wsrs._transport import Transport
-from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder, FrameType
-from wsrs.config import SessionConfig
-from wsrs.exceptions import (
-    ConnectionClosed,
-    ConnectionClosedError,
-    ConnectionClosedOK,
-    RemoteProtocolError,
+from wsrs._session_base import (
+    ABNORMAL,
+    NO_STATUS,
+    NORMAL_CLOSE,
+    Incoming,
+    Outgoing,
+    SessionBase,
+    closed_exception,
 )
+from wsrs._sync import Deferred
+from wsrs._transport import Transport
+from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
+from wsrs.config import SessionConfig
+from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
 from wsrs.pingpong import pinger
 from wsrs.timeouts import TimerHandle, Timers
 
-if TYPE_CHECKING:
-    from wsrs._wsrs import ResponseHead
-    from wsrs.http import Request
-
-__all__ = ["DefaultWebSocketSession", "Message", "WebSocketSession"]
+__all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
 
 Message = str | bytes
 """A whole message as the default session delivers it: text as `str`, binary as `bytes`."""
 
-T = TypeVar("T")
 
-NORMAL_CLOSE = CloseReason(1000, "")
-_NO_STATUS = CloseReason(1005, "")
-_ABNORMAL = CloseReason(1006, "Connection was closed without close frame")
-_OK_CODES = frozenset({1000, 1001, 1005})
-_MAX_REASON_BYTES = 123
-
-
-def error_reason(code: int, message: str) -> CloseReason:
-    """A Close reason whose message is cut to 123 UTF-8 bytes at a character boundary."""
-    data = message.encode("utf-8")
-    if len(data) > _MAX_REASON_BYTES:
-        message = data[:_MAX_REASON_BYTES].decode("utf-8", "ignore")
-    return CloseReason(code, message)
-
-
-def closed_exception(sent: CloseReason | None, received: CloseReason | None) -> ConnectionClosed:
-    """`ConnectionClosedOK` when the settling code is 1000, 1001 or 1005, else the error kind."""
-    settled = received if received is not None else sent
-    if settled is not None and settled.code in _OK_CODES:
-        return ConnectionClosedOK(sent, received)
-    return ConnectionClosedError(sent, received)
-
-
-class _SessionBase(Generic[T]):
-    """What both sessions share: the transport, flow control both ways, the inbox and `flush`."""
-
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        client: bool,
-        config: SessionConfig,
-        timers: Timers,
-        task_group: anyio.abc.TaskGroup,
-        subprotocol: str | None,
-        reassemble: bool,
-    ) -> None:
-        self._transport = transport
-        self._write = transport.write
-        self._client = client
-        self._config = config
-        self._timers = timers
-        self._task_group = task_group
-        self._decoder = FrameDecoder(
-            client=client, max_frame_size=config.max_frame_size, reassemble=reassemble
-        )
-        self._encoder = FrameEncoder(masking=client)
-        self._inbox: deque[T] = deque()
-        self._readers = Parking()
-        self._writers = Parking()
-        self._lost = Deferred[None]()
-        self._incoming_end: ConnectionClosed | None = None
-        self._deferred_error: RemoteProtocolError | None = None
-        self._writing_paused = False
-        self._reading_paused = False
-        self._resume_below = max(1, config.incoming_capacity // 4)
-        self.subprotocol = subprotocol
-        """The subprotocol agreed in the opening handshake, if any."""
-        self.request: Request | None = None
-        """On the server, the opening handshake's request (path, headers, client address)."""
-        self.response: ResponseHead | None = None
-        """On the client, the server's handshake response (status and headers)."""
-        transport.set_write_buffer_limits(high=config.write_limit, low=config.write_limit // 4)
-        transport.set_protocol(self)
-        transport.resume_reading()
-
-    # --- settings ---------------------------------------------------------------------------
-
-    @property
-    def masking(self) -> bool:
-        """Mask outgoing frames with a fresh random key each (clients do; settable any time)."""
-        return self._encoder.masking
-
-    @masking.setter
-    def masking(self, value: bool) -> None:
-        self._encoder.masking = value
-
-    @property
-    def max_frame_size(self) -> int:
-        """Cap on one incoming frame and on one reassembled message (1009 above it)."""
-        return self._decoder.max_frame_size
-
-    @max_frame_size.setter
-    def max_frame_size(self, value: int) -> None:
-        if value < 1:
-            raise ValueError("max_frame_size must be positive")
-        self._decoder.max_frame_size = value
-
-    @property
-    def remote_address(self) -> Any:
-        """The peer's socket address."""
-        return self._transport.get_extra_info("peername")
-
-    @property
-    def local_address(self) -> Any:
-        """This side's socket address."""
-        return self._transport.get_extra_info("sockname")
-
-    @property
-    def incoming(self) -> Incoming[T]:
-        """The incoming channel: `receive()`, `async for`."""
-        return Incoming(self)
-
-    @property
-    def outgoing(self) -> Outgoing:
-        """The outgoing channel: `send()`; bounded by `write_limit` bytes not yet on the socket."""
-        return Outgoing(self)
-
-    # --- receiving --------------------------------------------------------------------------
-
-    async def receive(self) -> T:
-        """The next incoming item; `ConnectionClosed` once the session is closed and drained."""
-        inbox = self._inbox
-        while not inbox:
-            if self._incoming_end is not None:
-                raise self._incoming_end
-            if self._deferred_error is not None:
-                self._fail_protocol(self._deferred_error)
-                continue
-            await self._readers.park()
-        item = inbox.popleft()
-        if self._reading_paused and len(inbox) <= self._resume_below:
-            self._reading_paused = False
-            self._transport.resume_reading()
-        return item
-
-    def __aiter__(self) -> _SessionBase[T]:
-        return self
-
-    async def __anext__(self) -> T:
-        """The next item; iteration ends on a normal close and raises on an abnormal one."""
-        try:
-            return await self.receive()
-        except ConnectionClosedOK:
-            raise StopAsyncIteration from None
-
-    def _after_delivery(self) -> None:
-        """Wake receivers; stop reading the socket while the inbox is full (backpressure)."""
-        self._readers.wake()
-        if not self._reading_paused and len(self._inbox) >= self._config.incoming_capacity:
-            self._reading_paused = True
-            self._transport.pause_reading()
-
-    def _fail_protocol(self, error: RemoteProtocolError) -> None:
-        """Fail the connection for a violation of the peer's (with the error's close code)."""
-        raise NotImplementedError
-
-    async def send(self, message: Frame | str | bytes) -> None:
-        """Send a frame or a whole message."""
-        raise NotImplementedError
-
-    def _end_incoming(self, end: ConnectionClosed) -> None:
-        if self._incoming_end is None:
-            self._incoming_end = end
-            self._readers.wake()
-
-    # --- sending ----------------------------------------------------------------------------
-
-    async def _wait_writable(self) -> None:
-        while self._writing_paused:
-            if self._lost.done():
-                return
-            await self._writers.park()
-
-    async def flush(self) -> None:
-        """Return once everything sent before this call has been written to the socket.
-
-        It does not mean the peer received it. Returns at once when the connection is gone.
-        """
-        transport = self._transport
-        limit = self._config.write_limit
-        while not self._lost.done() and transport.get_write_buffer_size() > 0:
-            transport.set_write_buffer_limits(high=0, low=0)
-            try:
-                await self._writers.park()
-            finally:
-                if not self._lost.done():
-                    transport.set_write_buffer_limits(high=limit, low=limit // 4)
-
-    def terminate(self) -> None:
-        """Drop the connection now, without a closing handshake."""
-        self._transport.abort()
-
-    async def wait_closed(self) -> None:
-        """Wait until the TCP connection is closed."""
-        await self._lost
-
-    # --- transport callbacks ----------------------------------------------------------------
-
-    def connection_made(self, transport: Any) -> None:
-        """Unused: sessions take over a transport that is already connected."""
-
-    def pause_writing(self) -> None:
-        self._writing_paused = True
-
-    def resume_writing(self) -> None:
-        self._writing_paused = False
-        self._writers.wake()
-
-    def eof_received(self) -> bool | None:
+def _encode(encoder: FrameEncoder, message: Frame | str | bytes) -> bytes | None:
+    """The wire bytes of a message, or None for a Close frame (which the caller handles)."""
+    kind = type(message)
+    if kind is bytes:
+        return encoder.encode_binary(message)  # type: ignore[arg-type]
+    if kind is str:
+        return encoder.encode_text(message)  # type: ignore[arg-type]
+    if isinstance(message, bytes | bytearray | memoryview):
+        return encoder.encode_binary(message)
+    if isinstance(message, str):
+        return encoder.encode_text(message)
+    if message.frame_type == FrameType.CLOSE:
         return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._writing_paused = False
-        self._lost.set(None)
-        self._writers.wake()
+    return encoder.encode_frame(message)
 
 
-class Incoming(Generic[T]):
-    """A session's incoming channel, as Ktor's `incoming`: `receive()` and `async for`."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: _SessionBase[T]) -> None:
-        self._session = session
-
-    async def receive(self) -> T:
-        """The next item; `ConnectionClosed` once the session is closed and drained."""
-        return await self._session.receive()
-
-    def __aiter__(self) -> AsyncIterator[T]:
-        return self._session
-
-
-class Outgoing:
-    """A session's outgoing channel, as Ktor's `outgoing`: `send()` waits while it is full."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: _SessionBase[Any]) -> None:
-        self._session = session
-
-    async def send(self, item: Frame | str | bytes) -> None:
-        """Send a frame or a whole message (see the session's `send`)."""
-        await self._session.send(item)
-
-
-class WebSocketSession(_SessionBase[Frame]):
+class WebSocketSession(SessionBase[Frame]):
     """Ktor's raw session: every frame in and out as it is, with no automatic behaviour.
 
     Control frames and fragments reach `incoming` unchanged (continuations carry their message's
@@ -320,30 +95,22 @@ class WebSocketSession(_SessionBase[Frame]):
             subprotocol=subprotocol,
             reassemble=False,
         )
-        self._close_sent: CloseReason | None = None
-        self._received: CloseReason | None = None
-        self._close_written = False
 
-    async def send(self, frame: Frame | str | bytes) -> None:
-        """Write a frame (a `str` is one final Text frame, `bytes` one final Binary frame)."""
-        if self._close_written or self._lost.done():
-            raise closed_exception(self._close_sent, None)
-        if self._writing_paused:
-            await self._wait_writable()
-        encoder = self._encoder
-        if isinstance(frame, str):
-            self._write(encoder.encode_text(frame))
-        elif isinstance(frame, bytes | bytearray | memoryview):
-            self._write(encoder.encode_binary(frame))
+    def send_nowait(self, message: Frame | str | bytes) -> None:
+        """Write a frame now (a `str` is one final Text frame, `bytes` one final Binary frame)."""
+        self._check_open()
+        data = _encode(self._encoder, message)
+        if data is None:
+            assert isinstance(message, Frame)
+            self._write(self._encoder.encode_frame(message))
+            self._close_written = True
+            self._sent = message.read_reason()
         else:
-            self._write(encoder.encode_frame(frame))
-            if frame.frame_type == FrameType.CLOSE:
-                self._close_written = True
-                self._close_sent = frame.read_reason()
+            self._write(data)
 
     async def close(self, reason: CloseReason | None = NORMAL_CLOSE) -> None:
         """Send a Close frame and flush; the raw session does not wait for the peer's."""
-        if self._close_written or self._lost.done():
+        if self._close_written or self._connection_lost:
             return
         await self.send(Frame.close(reason))
         await self.flush()
@@ -351,35 +118,46 @@ class WebSocketSession(_SessionBase[Frame]):
     def data_received(self, data: bytes) -> None:
         decoder = self._decoder
         try:
-            frames = decoder.feed(data)
+            frames: list[Frame] = decoder.feed(data)  # type: ignore[assignment]
         except RemoteProtocolError:
             return
+        handler = self._on_message
         for frame in frames:
-            self._inbox.append(frame)  # type: ignore[arg-type]
-            if frame.frame_type == FrameType.CLOSE:  # type: ignore[union-attr]
-                self._received = frame.read_reason() or _NO_STATUS  # type: ignore[union-attr]
-        if frames:
-            self._after_delivery()
+            if frame.frame_type == FrameType.CLOSE:
+                self._received = frame.read_reason() or NO_STATUS
+            if handler is not None:
+                self._dispatch(handler, frame)
+            else:
+                self._inbox.append(frame)
+        if frames and handler is None:
+            self._queued()
+        elif frames:
+            self._after_handler()
         if decoder.error is not None:
             self._fail_protocol(decoder.error)
 
     def _fail_protocol(self, error: RemoteProtocolError) -> None:
-        reason = error_reason(error.close_code, error.message)
+        self._fail(CloseReason.truncated(error.close_code, error.message), error)
+
+    def _handler_failed(self, error: Exception) -> None:
+        self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
+
+    def _fail(self, reason: CloseReason, cause: BaseException) -> None:
         if not self._close_written and not self._transport.is_closing():
             self._write(self._encoder.encode_close(reason))
             self._close_written = True
-            self._close_sent = reason
+            self._sent = reason
         end = ConnectionClosedError(reason, None)
-        end.__cause__ = error
+        end.__cause__ = cause
         self._end_incoming(end)
         self._transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._end_incoming(closed_exception(self._close_sent, self._received))
+        self._end_incoming(closed_exception(self._sent, self._received))
         super().connection_lost(exc)
 
 
-class DefaultWebSocketSession(_SessionBase[Message]):
+class DefaultWebSocketSession(SessionBase[Message]):
     """Whole messages, automatic ping/pong, and the close handshake (see the module docstring).
 
     Created by `wsrs.serve` for each accepted WebSocket and by `wsrs.connect`; it lives as long as
@@ -406,9 +184,6 @@ class DefaultWebSocketSession(_SessionBase[Message]):
             reassemble=True,
         )
         self._close_reason = Deferred[CloseReason]()
-        self._sent: CloseReason | None = None
-        self._received: CloseReason | None = None
-        self._close_written = False
         self._close_frame_received = False
         self._close_timer: TimerHandle | None = None
         self._ping_interval = config.ping_interval
@@ -449,28 +224,18 @@ class DefaultWebSocketSession(_SessionBase[Message]):
         self._timeout = value
         self._restart_pinger()
 
-    async def send(self, message: Frame | str | bytes) -> None:
-        """Send a whole message (`str` as Text, `bytes` as Binary) or a frame.
+    def send_nowait(self, message: Frame | str | bytes) -> None:
+        """Send a whole message or a frame now; a Close frame starts the close handshake.
 
-        Waits while `write_limit` bytes are waiting for the socket. A Close frame starts the
-        close handshake (without waiting for it); after that every send raises
-        `ConnectionClosed`.
+        Unlike `send`, it never waits for the write buffer to drain.
         """
-        if self._close_written or self._lost.done():
-            raise closed_exception(self._sent, self._received)
-        if self._writing_paused:
-            await self._wait_writable()
-            if self._close_written or self._lost.done():
-                raise closed_exception(self._sent, self._received)
-        encoder = self._encoder
-        if isinstance(message, str):
-            self._write(encoder.encode_text(message))
-        elif isinstance(message, bytes | bytearray | memoryview):
-            self._write(encoder.encode_binary(message))
-        elif message.frame_type == FrameType.CLOSE:
-            self._start_close(message.read_reason() or NORMAL_CLOSE)
+        self._check_open()
+        data = _encode(self._encoder, message)
+        if data is not None:
+            self._write(data)
         else:
-            self._write(encoder.encode_frame(message))
+            assert isinstance(message, Frame)
+            self._start_close(message.read_reason() or NORMAL_CLOSE)
 
     async def close(
         self, reason: CloseReason | BaseException | int | None = None, message: str = ""
@@ -485,7 +250,7 @@ class DefaultWebSocketSession(_SessionBase[Message]):
             if isinstance(reason, anyio.get_cancelled_exc_class()):
                 close_reason = NORMAL_CLOSE
             else:
-                close_reason = error_reason(1011, str(reason) or type(reason).__name__)
+                close_reason = CloseReason.truncated(1011, str(reason) or type(reason).__name__)
         elif isinstance(reason, CloseReason):
             close_reason = reason
         elif reason is None:
@@ -520,7 +285,7 @@ class DefaultWebSocketSession(_SessionBase[Message]):
             return False
         self._close_written = True
         self._stop_pinger()
-        if self._lost.done() or self._transport.is_closing():
+        if self._connection_lost or self._transport.is_closing():
             return False
         self._sent = reason
         self._write(self._encoder.encode_close(reason))
@@ -543,35 +308,30 @@ class DefaultWebSocketSession(_SessionBase[Message]):
         self._end_incoming(end)
         self._transport.close()
 
+    def _fail_protocol(self, error: RemoteProtocolError) -> None:
+        self._deferred_error = None
+        self._fail(CloseReason.truncated(error.close_code, error.message), error)
+
+    def _handler_failed(self, error: Exception) -> None:
+        self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
+
     def _on_close_frame(self, frame: Frame) -> None:
         received = frame.read_reason()
         self._close_frame_received = True
-        self._received = received if received is not None else _NO_STATUS
+        self._received = received if received is not None else NO_STATUS
         if not self._close_written:
             self._write_close(received)
         self._close_reason.set(self._received)
         self._end_incoming(closed_exception(self._sent, self._received))
-        self._finish_handshake()
-
-    def _finish_handshake(self) -> None:
-        """Both Close frames are out: the server closes TCP, the client waits for it to."""
         if not self._client:
+            # Both Close frames are out: the server closes TCP first, the client waits for it.
             self._transport.close()
-
-    def _on_ping_timeout(self, reason: CloseReason) -> None:
-        self._fail(reason)
 
     def _restart_pinger(self) -> None:
         self._stop_pinger()
-        if self._ping_interval is None or self._close_written or self._lost.done():
+        if self._ping_interval is None or self._close_written or self._connection_lost:
             return
-        self._pongs = pinger(
-            self._task_group,
-            self,
-            self._ping_interval,
-            self._timeout,
-            self._on_ping_timeout,
-        )
+        self._pongs = pinger(self._task_group, self, self._ping_interval, self._timeout, self._fail)
 
     def _stop_pinger(self) -> None:
         if self._pongs is not None:
@@ -586,28 +346,28 @@ class DefaultWebSocketSession(_SessionBase[Message]):
             events = decoder.feed(data)
         except RemoteProtocolError:
             return
-        delivered = False
+        handler = self._on_message
         inbox = self._inbox
+        queued = False
         for event in events:
             if type(event) is Frame:
                 self._on_control(event)
+            elif handler is not None:
+                self._dispatch(handler, event)
             else:
                 inbox.append(event)
-                delivered = True
-        if delivered:
-            self._after_delivery()
+                queued = True
+        if queued:
+            self._queued()
+        elif handler is not None:
+            self._after_handler()
         error = decoder.error
         if error is not None:
             if inbox:
-                # The messages before the violation are delivered first, and the handler's answers
-                # to them go out before our Close: the failure waits for the next `receive`.
+                # The answers to the messages before the violation go out before our Close.
                 self._deferred_error = error
             else:
                 self._fail_protocol(error)
-
-    def _fail_protocol(self, error: RemoteProtocolError) -> None:
-        self._deferred_error = None
-        self._fail(error_reason(error.close_code, error.message), error)
 
     def _on_control(self, frame: Frame) -> None:
         frame_type = frame.frame_type
@@ -625,7 +385,7 @@ class DefaultWebSocketSession(_SessionBase[Message]):
 
     def eof_received(self) -> bool | None:
         if not self._close_frame_received:
-            self._close_reason.set(self._sent or _ABNORMAL)
+            self._close_reason.set(self._sent or ABNORMAL)
             self._end_incoming(closed_exception(self._sent, None))
         return None
 
@@ -633,6 +393,6 @@ class DefaultWebSocketSession(_SessionBase[Message]):
         self._stop_pinger()
         if self._close_timer is not None:
             self._close_timer.cancel()
-        self._close_reason.set(self._sent or _ABNORMAL)
+        self._close_reason.set(self._sent or ABNORMAL)
         self._end_incoming(closed_exception(self._sent, self._received))
         super().connection_lost(exc)

@@ -19,7 +19,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from wsrs._sync import Parking
+from wsrs._sync import new_parking
 
 __all__ = ["TimeoutQueue", "TimerHandle", "Timers"]
 
@@ -56,7 +56,7 @@ class Timers:
 
     def __init__(self) -> None:
         self._heap: list[TimerHandle] = []
-        self._parking = Parking()
+        self._parking = new_parking()
         self._cancelled_in_heap = 0
 
     @classmethod

@@ -152,3 +152,103 @@ async def test_flush_returns_once_earlier_sends_are_written() -> None:
         assert len(message.payload) == 1_000_000
         with anyio.fail_after(5):
             await flushed.wait()
+
+
+async def handler_echo(ws: DefaultWebSocketSession) -> None:
+    ws.set_message_handler(ws.send_nowait)
+    await ws.wait_closed()
+
+
+async def test_a_message_handler_answers_in_order_without_a_task() -> None:
+    async with (
+        serving(websocket_app(handler_echo)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(b"".join(frame(TEXT, b"%d" % number) for number in range(50)))
+        await client.send(frame(BINARY, b"\x00", fin=False) + frame(PING, b"p") + frame(0x0, b"!"))
+        answers = [(await client.read_frame()) for _ in range(52)]
+        assert [answer.payload for answer in answers[:50]] == [b"%d" % n for n in range(50)]
+        assert (answers[50].opcode, answers[50].payload) == (PONG, b"p")
+        assert (answers[51].opcode, answers[51].payload) == (BINARY, b"\x00!")
+        await client.send(frame(CLOSE, b"\x03\xe8"))
+        await client.expect_close(1000)
+
+
+async def test_messages_queued_before_the_handler_is_set_go_to_it_first() -> None:
+    seen: list[str | bytes] = []
+    go = anyio.Event()
+
+    async def late_handler(ws: DefaultWebSocketSession) -> None:
+        await go.wait()
+        ws.set_message_handler(seen.append)
+        await ws.wait_closed()
+
+    async with (
+        serving(websocket_app(late_handler)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(frame(TEXT, b"early") + frame(PING, b"sync"))
+        assert (await client.read_frame()).opcode == PONG
+        go.set()
+        await client.send(frame(TEXT, b"late") + frame(PING, b"sync"))
+        assert (await client.read_frame()).opcode == PONG
+        await client.send(frame(CLOSE, b"\x03\xe8"))
+        await client.expect_close(1000)
+    assert seen == ["early", "late"]
+
+
+async def test_a_failing_message_handler_closes_with_1011() -> None:
+    def broken(message: str | bytes) -> None:
+        raise ValueError("cannot take " + str(message))
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        ws.set_message_handler(broken)
+        await ws.wait_closed()
+
+    async with (
+        serving(websocket_app(handler)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(frame(TEXT, b"x"))
+        close = await client.expect_close(1011)
+        assert close.payload[2:] == b"cannot take x"
+
+
+async def test_a_message_handler_stops_reading_while_its_answers_cannot_be_written() -> None:
+    sessions: list[DefaultWebSocketSession] = []
+    largest_backlog = 0
+
+    async def watched_echo(ws: DefaultWebSocketSession) -> None:
+        def answer(message: str | bytes) -> None:
+            nonlocal largest_backlog
+            ws.send_nowait(message)
+            largest_backlog = max(largest_backlog, ws._transport.get_write_buffer_size())
+
+        sessions.append(ws)
+        ws.set_message_handler(answer)
+        await ws.wait_closed()
+
+    payload = b"\x07" * 65536
+    wire = frame(BINARY, payload)
+    sent = 0
+
+    async def flood(client: RawClient) -> None:
+        nonlocal sent
+        while True:
+            await client.send(wire)
+            sent += 1
+
+    async with (
+        serving(websocket_app(watched_echo), write_limit=65536) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(flood, client)
+        with anyio.fail_after(30):
+            while not (sessions and sessions[0]._paused_for_writes):
+                await anyio.wait_all_tasks_blocked()
+                await anyio.lowlevel.checkpoint()
+        # Answers to one socket read (at most 256 KiB on asyncio) may land past the limit.
+        assert largest_backlog <= 65536 + 256 * 1024 + len(wire)
+        tg.cancel_scope.cancel()
+    assert sent > 0
