@@ -9,8 +9,9 @@ awaited by anyone. Both are created in async context, which picks the asyncio or
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -18,6 +19,8 @@ import anyio
 import anyio.abc
 
 T = TypeVar("T")
+
+logger = logging.getLogger("wsrs")
 
 
 def running_trio() -> bool:
@@ -46,6 +49,58 @@ async def task_group() -> AsyncIterator[anyio.abc.TaskGroup]:
         if len(errors.exceptions) == 1:
             raise errors.exceptions[0] from None
         raise
+
+
+class Spawn(Protocol):
+    """Starts a task, as `TaskGroup.start_soon` does."""
+
+    def __call__(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> object: ...
+
+
+@asynccontextmanager
+async def spawner() -> AsyncIterator[Spawn]:
+    """Start many short tasks cheaply; the ones still running when the block ends are cancelled.
+
+    Per-request handler tasks skip anyio's task-group bookkeeping, which costs more than the rest
+    of a small request: on trio they go to a plain nursery, on asyncio to `loop.create_task`.
+    Their exceptions are theirs to handle: anything that escapes is logged, not propagated.
+    """
+    if running_trio():
+        trio: Any = sys.modules["trio"]
+        async with trio.open_nursery() as nursery:
+            try:
+                yield nursery.start_soon
+            finally:
+                nursery.cancel_scope.cancel()
+        return
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("task %r failed", task, exc_info=task.exception())
+
+    def spawn(func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None:
+        task = loop.create_task(func(*args))
+        tasks.add(task)
+        task.add_done_callback(done)
+
+    try:
+        yield spawn
+    finally:
+        for task in list(tasks):
+            task.cancel()
+        with anyio.CancelScope(shield=True):
+            while tasks:
+                await asyncio.wait(list(tasks))
+
+
+def clock() -> Callable[[], float]:
+    """The running event loop's clock (what anyio.current_time reads, without the lookup)."""
+    if running_trio():
+        return sys.modules["trio"].current_time  # type: ignore[no-any-return]
+    return asyncio.get_running_loop().time
 
 
 class Parking(Protocol):

@@ -28,14 +28,14 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import Any
 
 import anyio
 import anyio.abc
 from anyio.streams.stapled import StapledByteStream
 
-from wsrs._sync import Deferred, new_parking
+from wsrs._sync import Deferred, Spawn, clock, new_parking, spawner
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import (
     EndOfMessage,
@@ -65,12 +65,6 @@ _REASONS = {400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long"}
 _REASONS |= {431: "Request Header Fields Too Large", 500: "Internal Server Error"}
 _REASONS |= {501: "Not Implemented", 505: "HTTP Version Not Supported"}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
-class Spawn(Protocol):
-    """Starts a task, as `TaskGroup.start_soon` does."""
-
-    def __call__(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> object: ...
 
 
 class _DateCache:
@@ -123,6 +117,8 @@ class HttpConnection:
         self._parser = RequestParser(limits)
         self._idle_timeout = idle_timeout
         self._idle_timer: TimerHandle | None = None
+        self._idle_since: float | None = None
+        self._now = clock()
         self._max_pipelined = max_pipelined
         self._exchanges: deque[_Exchange] = deque()
         self._held: deque[RequestHead | bytes | EndOfMessage] = deque()
@@ -199,9 +195,7 @@ class HttpConnection:
                 self._receiving = None
 
     def _on_head(self, head: RequestHead) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
+        self._idle_since = None
         has_body = head.chunked or bool(head.content_length)
         exchange = _Exchange(None, head.keep_alive)
         before_read = self._continue_hook(exchange) if head.expect_continue and has_body else None
@@ -460,12 +454,25 @@ class HttpConnection:
             transport.close()
 
     def _arm_idle_timer(self) -> None:
-        if self._idle_timeout is not None and not self._closing and self._idle_timer is None:
+        """The connection waits for its next request: start counting idle time.
+
+        One timer per connection is kept armed across requests; when it fires it checks how long
+        the connection has really been idle, so a busy connection costs no timer work per request.
+        """
+        if self._idle_timeout is None or self._closing:
+            return
+        self._idle_since = self._now()
+        if self._idle_timer is None:
             self._idle_timer = self._idle_timeout.register(self._on_idle)
 
     def _on_idle(self) -> None:
         self._idle_timer = None
-        if not self._exchanges and not self._closing:
+        if self._idle_since is None or self._closing or self._idle_timeout is None:
+            return
+        remaining = self._idle_since + self._idle_timeout.timeout - self._now()
+        if remaining > 0:
+            self._idle_timer = self._idle_timeout.timers.call_later(remaining, self._on_idle)
+        else:
             self._closing = True
             self._transport.close()
 
@@ -513,13 +520,13 @@ def start_connection_pipeline(
     async def run() -> None:
         try:
             with job._scope:
-                async with anyio.create_task_group() as handlers:
+                async with spawner() as spawn:
                     stream = StapledByteStream(output, input)
                     transport = StreamTransport(stream, _Placeholder())
                     connection = HttpConnection(
                         transport,
                         handler,
-                        handlers.start_soon,
+                        spawn,
                         timers=timers,
                         limits=limits,
                         idle_timeout=timeout,

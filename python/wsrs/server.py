@@ -23,7 +23,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSListener
 
-from wsrs._sync import new_parking, running_trio, task_group
+from wsrs._sync import Spawn, new_parking, running_trio, spawner, task_group
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.config import SessionConfig
@@ -150,6 +150,7 @@ class Server:
         self._backlog = backlog
         self._stack = AsyncExitStack()
         self._tg: anyio.abc.TaskGroup | None = None
+        self._spawn: Spawn | None = None
         self._timers = Timers()
         self._idle: TimeoutQueue | None = None
         self._asyncio_server: asyncio.Server | None = None
@@ -167,6 +168,7 @@ class Server:
     async def __aenter__(self) -> Server:
         self._tg = await self._stack.enter_async_context(task_group())
         self._tg.start_soon(self._timers.run)
+        self._spawn = await self._stack.enter_async_context(spawner())
         if self._idle_timeout is not None:
             self._idle = TimeoutQueue(self._idle_timeout, self._timers)
         try:
@@ -243,14 +245,14 @@ class Server:
 
     def _accept(self, transport: Transport) -> None:
         """A new connection: start its HTTP pipeline."""
-        assert self._tg is not None
+        assert self._spawn is not None
         if self._shutting_down:
             transport.close()
             return
         connection = HttpConnection(
             transport,
             self._dispatch,
-            self._tg.start_soon,
+            self._spawn,
             timers=self._timers,
             limits=self._limits,
             idle_timeout=self._idle,

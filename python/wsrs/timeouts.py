@@ -19,7 +19,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from wsrs._sync import new_parking
+from wsrs._sync import clock, new_parking
 
 __all__ = ["TimeoutQueue", "TimerHandle", "Timers"]
 
@@ -57,7 +57,7 @@ class Timers:
     def __init__(self) -> None:
         self._heap: list[TimerHandle] = []
         self._parking = new_parking()
-        self._cancelled_in_heap = 0
+        self._now: Callable[[], float] | None = None
 
     @classmethod
     @asynccontextmanager
@@ -81,7 +81,9 @@ class Timers:
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle:
         """Run `callback` after `delay` seconds."""
-        return self.call_at(anyio.current_time() + delay, callback)
+        if self._now is None:
+            self._now = clock()
+        return self.call_at(self._now() + delay, callback)
 
     def __len__(self) -> int:
         """The callbacks still scheduled."""
@@ -119,7 +121,8 @@ class TimeoutQueue:
 
     def __init__(self, timeout: float, timers: Timers) -> None:
         self.timeout = timeout
-        self._timers = timers
+        self.timers = timers
+        """The timers the queue's deadlines run on."""
         self._live: set[TimerHandle] = set()
         self._cancelled = False
 
@@ -132,7 +135,7 @@ class TimeoutQueue:
             self._live.discard(handle)
             on_expire()
 
-        handle = self._timers.call_later(self.timeout, expire)
+        handle = self.timers.call_later(self.timeout, expire)
         self._live.add(handle)
         return handle
 
