@@ -68,10 +68,13 @@ class Server:
     name: str  # what --only selects
     label: str
     argv: Callable[[int], list[str]]
+    path: str = PATH
 
 
 SERVERS: Final = (
     Server("wsrs", "wsrs (uvloop)", _wsrs("uvloop")),
+    # The same answer from an `async def` handler: one task per request.
+    Server("wsrs", "wsrs async def (uvloop)", _wsrs("uvloop"), "/hello-async"),
     Server("wsrs", "wsrs (asyncio)", _wsrs("asyncio")),
     Server("wsrs", "wsrs (trio)", _wsrs("trio")),
     Server("uvicorn", "uvicorn (httptools, uvloop)", _peer("uvicorn_hello", "--loop", "uvloop")),
@@ -80,6 +83,8 @@ SERVERS: Final = (
     Server("granian", "granian (ASGI)", _peer("granian_hello", "--interface", "asgi")),
 )
 WSRS_MAIN: Final = "wsrs (uvloop)"
+#: The wsrs rows compared with the peers: `def` handler (the demo's /hello) and `async def`.
+WSRS_COMPARED: Final = (WSRS_MAIN, "wsrs async def (uvloop)")
 #: wsrs (uvloop) against these rows: (label, minimum target).
 RATIOS: Final = (
     ("uvicorn (httptools, uvloop)", 1.3),
@@ -147,26 +152,28 @@ def parse_wrk(output: str) -> WrkReport:
     )
 
 
-def check_hello(label: str, port: int) -> None:
+def check_hello(label: str, port: int, path: str) -> None:
     """One request before wrk: status 200, text/plain, the exact body."""
     conn = http.client.HTTPConnection(LOCALHOST, port, timeout=5)
     try:
-        conn.request("GET", PATH)
+        conn.request("GET", path)
         response = conn.getresponse()
         body = response.read()
         content_type = response.getheader("content-type", "")
     except (OSError, http.client.HTTPException) as exc:
-        raise BenchError(f"{label}: GET {PATH} failed: {exc!r}") from exc
+        raise BenchError(f"{label}: GET {path} failed: {exc!r}") from exc
     finally:
         conn.close()
     if response.status != 200 or body != BODY or not content_type.startswith("text/plain"):
         raise BenchError(
-            f"{label}: GET {PATH} answered {response.status}, content-type {content_type!r}, "
+            f"{label}: GET {path} answered {response.status}, content-type {content_type!r}, "
             f"body {body[:60]!r}"
         )
 
 
-def run_wrk(label: str, port: int, seconds: int, pipelined: bool, settings: Settings) -> str:
+def run_wrk(
+    label: str, port: int, path: str, seconds: int, pipelined: bool, settings: Settings
+) -> str:
     argv = [
         "wrk",
         f"-t{settings.threads}",
@@ -176,7 +183,7 @@ def run_wrk(label: str, port: int, seconds: int, pipelined: bool, settings: Sett
     ]
     if pipelined:
         argv += ["-s", str(PIPELINE_LUA)]
-    argv.append(f"http://{LOCALHOST}:{port}{PATH}")
+    argv.append(f"http://{LOCALHOST}:{port}{path}")
     if pipelined:
         argv += ["--", str(settings.depth)]
     with Child(f"wrk against {label}", argv, capture_stdout=True) as wrk:
@@ -194,13 +201,15 @@ def measure(server: Server, settings: Settings, where: str = "") -> dict[str, Re
     results: dict[str, Result] = {}
     try:
         with running_server(server.label, server.argv) as (srv, port):
-            check_hello(server.label, port)
+            check_hello(server.label, port, server.path)
             for mode in MODES:
                 pipelined = mode == "pipelined"
                 if settings.warmup > 0:
-                    run_wrk(server.label, port, settings.warmup, pipelined, settings)
+                    run_wrk(server.label, port, server.path, settings.warmup, pipelined, settings)
                 cpu = group_cpu_seconds(srv.pid)
-                output = run_wrk(server.label, port, settings.duration, pipelined, settings)
+                output = run_wrk(
+                    server.label, port, server.path, settings.duration, pipelined, settings
+                )
                 cpu = group_cpu_seconds(srv.pid) - cpu
                 try:
                     report = parse_wrk(output)
@@ -272,19 +281,20 @@ def print_results(rows: dict[str, Row], settings: Settings) -> None:
     )
     if many:
         print("spread = (max - min) / median of req/s over the rounds, largest of the row")
-    wsrs = rows.get(WSRS_MAIN)
     ratio_rows = []
-    for label, target in RATIOS:
-        peer = rows.get(label)
-        if wsrs is None or peer is None:
-            continue
-        ratio_rows.append(
-            [
-                f"{WSRS_MAIN} / {label}",
-                *(fmt_ratio(wsrs.rps[m].cell, peer.rps[m].cell, target) for m in MODES),
-                f"≥ {target:.1f}{TIMES}",
-            ]
-        )
+    for name in WSRS_COMPARED:
+        wsrs = rows.get(name)
+        for label, target in RATIOS:
+            peer = rows.get(label)
+            if wsrs is None or peer is None:
+                continue
+            ratio_rows.append(
+                [
+                    f"{name} / {label}",
+                    *(fmt_ratio(wsrs.rps[m].cell, peer.rps[m].cell, target) for m in MODES),
+                    f"≥ {target:.1f}{TIMES}",
+                ]
+            )
     if ratio_rows:
         print_table(
             "ratios of req/s, same run (✓/✗ against the target)",

@@ -123,14 +123,13 @@ def new_parking() -> Parking:
 
 
 class _AsyncioParking:
-    __slots__ = ("_futures", "_loop")
+    __slots__ = ("_futures",)
 
     def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._futures: list[asyncio.Future[None]] = []
 
     async def park(self) -> None:
-        future = self._loop.create_future()
+        future = asyncio.get_running_loop().create_future()
         self._futures.append(future)
         try:
             await future

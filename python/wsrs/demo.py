@@ -70,7 +70,11 @@ def demo_app() -> App:
         return Response.html(PAGE)
 
     @app.route("/hello")
-    async def hello(request: Request) -> Response:
+    def hello(request: Request) -> Response:
+        return Response.text("Hello, World!")
+
+    @app.route("/hello-async")
+    async def hello_async(request: Request) -> Response:
         return Response.text("Hello, World!")
 
     @app.route("/echo-body", methods=["POST"])

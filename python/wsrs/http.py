@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
-from wsrs._sync import new_parking
+from wsrs._sync import Parking, new_parking
 from wsrs.exceptions import PayloadTooBig
 
 if TYPE_CHECKING:
@@ -75,8 +75,9 @@ class Headers:
 
     def remove(self, name: str) -> None:
         """Drop every field called `name`."""
-        lowered = name.lower()
-        self._items = [(key, value) for key, value in self._items if key.lower() != lowered]
+        if self._items:
+            lowered = name.lower()
+            self._items = [(key, value) for key, value in self._items if key.lower() != lowered]
 
     def items(self) -> list[tuple[str, str]]:
         """The fields as (name, value) pairs, in order."""
@@ -113,7 +114,7 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         "_high_water",
         "_on_full",
         "_parking",
-        "trailers",
+        "_trailers",
     )
 
     def __init__(
@@ -129,12 +130,20 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         self._done = done
         self._error: BaseException | None = None
         self._discard = False
-        self._parking = new_parking()
+        self._parking: Parking | None = None
         self._on_full = on_full
         self._before_first_read = before_first_read
         self._high_water = high_water
-        self.trailers = Headers()
+        self._trailers: list[tuple[str, str]] = []
+
+    @property
+    def trailers(self) -> Headers:
         """Trailer fields of a chunked body, filled when the body ends."""
+        return Headers(self._trailers)
+
+    def _wake(self) -> None:
+        if self._parking is not None:
+            self._parking.wake()
 
     @property
     def complete(self) -> bool:
@@ -147,21 +156,22 @@ class BodyStream(anyio.abc.ByteReceiveStream):
             return
         self._chunks.append(data)
         self._buffered += len(data)
-        self._parking.wake()
+        self._wake()
         if self._buffered > self._high_water:
             self._on_full(True)
 
     def end(self, trailers: list[tuple[str, str]]) -> None:
         """Called by the connection when the body is complete."""
-        self._done = True
-        self.trailers = Headers(trailers)
-        self._parking.wake()
+        if not self._done:
+            self._done = True
+            self._trailers = trailers
+            self._wake()
 
     def fail(self, error: BaseException) -> None:
         """Called by the connection when the body cannot complete (client gone, bad framing)."""
         if not self._done:
             self._error = error
-            self._parking.wake()
+            self._wake()
 
     def discard(self) -> None:
         """The handler is done with the body: drop what is buffered and whatever still comes."""
@@ -182,6 +192,8 @@ class BodyStream(anyio.abc.ByteReceiveStream):
                 raise anyio.EndOfStream
             if self._error is not None:
                 raise self._error
+            if self._parking is None:
+                self._parking = new_parking()
             await self._parking.park()
         chunk = chunks[0]
         if len(chunk) > max_bytes:
@@ -198,6 +210,10 @@ class BodyStream(anyio.abc.ByteReceiveStream):
     async def aclose(self) -> None:
         """Stop reading: drop what is buffered and whatever still arrives."""
         self.discard()
+
+
+EMPTY_BODY = BodyStream(done=True, on_full=lambda full: None)
+"""The body of every request that has none: complete from the start, shared."""
 
 
 class Request:
@@ -296,14 +312,17 @@ class Response:
         upgrade: Upgrade | None = None,
     ) -> None:
         self.status = status
-        self.headers = Headers(headers)
         if isinstance(body, str):
             body = body.encode("utf-8")
             if content_type is None:
                 content_type = "text/plain; charset=utf-8"
         self.body = body
-        if content_type is not None:
-            self.headers.set("Content-Type", content_type)
+        if headers is None and content_type is not None:
+            self.headers = Headers([("Content-Type", content_type)])
+        else:
+            self.headers = Headers(headers)
+            if content_type is not None:
+                self.headers.set("Content-Type", content_type)
         self.upgrade = upgrade
 
     @classmethod

@@ -23,6 +23,7 @@ Ktor's `startConnectionPipeline` contract (ktor-behaviour.md §10), corrected by
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import inspect
 import logging
@@ -35,7 +36,7 @@ import anyio
 import anyio.abc
 from anyio.streams.stapled import StapledByteStream
 
-from wsrs._sync import Deferred, Spawn, clock, new_parking, spawner
+from wsrs._sync import Deferred, Parking, Spawn, clock, new_parking, running_trio, spawner
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import (
     EndOfMessage,
@@ -48,7 +49,7 @@ from wsrs._wsrs import (
     encode_response_head,
 )
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
-from wsrs.http import BodyStream, HttpHandler, Request, Response
+from wsrs.http import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 from wsrs.timeouts import TimeoutQueue, TimerHandle, Timers
 
 __all__ = ["HttpConnection", "PipelineJob", "start_connection_pipeline"]
@@ -91,8 +92,19 @@ class _Exchange:
         self.request = request
         self.keep_alive = keep_alive
         self.response: Response | None = None
-        self.turn = new_parking()
+        self.turn: Parking | None = None
         self.continue_sent = False
+
+    async def wait_turn(self) -> None:
+        """Wait until the exchanges before this one are written (or the connection is gone)."""
+        if self.turn is None:
+            self.turn = new_parking()
+        await self.turn.park()
+
+    def wake(self) -> None:
+        """It may be this exchange's turn now."""
+        if self.turn is not None:
+            self.turn.wake()
 
 
 class HttpConnection:
@@ -133,6 +145,9 @@ class HttpConnection:
         self._eof = False
         self._upgraded = False
         self._close_requested = False
+        self._out: list[bytes] = []
+        self._flush_scheduled = False
+        self._call_soon = None if running_trio() else asyncio.get_running_loop().call_soon
         self._closed_callbacks: list[Callable[[], object]] = []
         self.closed = Deferred[None]()
         """Resolves when the connection is gone (or handed to another protocol)."""
@@ -167,6 +182,7 @@ class HttpConnection:
         except RemoteProtocolError:
             return
         self._on_events(events)
+        self._flush()
         error = self._parser.error
         if error is not None:
             self._on_parse_error(error)
@@ -198,8 +214,11 @@ class HttpConnection:
         self._idle_since = None
         has_body = head.chunked or bool(head.content_length)
         exchange = _Exchange(None, head.keep_alive)
-        before_read = self._continue_hook(exchange) if head.expect_continue and has_body else None
-        body = BodyStream(done=not has_body, on_full=self._body_full, before_first_read=before_read)
+        if not has_body:
+            body = EMPTY_BODY
+        else:
+            before_read = self._continue_hook(exchange) if head.expect_continue else None
+            body = BodyStream(done=False, on_full=self._body_full, before_first_read=before_read)
         request = Request(head, body, self._peer)
         exchange.request = request
         self._exchanges.append(exchange)
@@ -213,10 +232,10 @@ class HttpConnection:
             logger.exception("HTTP handler failed for %r", request)
             self._complete(exchange, Response.text("Internal Server Error", 500))
             return
-        if inspect.isawaitable(result):
-            self._spawn(self._await_response, exchange, result)
-        elif isinstance(result, Response) and isinstance(result.body, bytes) and not result.upgrade:
+        if type(result) is Response and type(result.body) is bytes and result.upgrade is None:
             self._complete(exchange, result)
+        elif inspect.isawaitable(result):
+            self._spawn(self._await_response, exchange, result)
         else:
             self._spawn(self._await_response, exchange, _ready(result))
 
@@ -226,8 +245,9 @@ class HttpConnection:
             if request is None or request.body.complete or exchange.continue_sent:
                 return
             while self._exchanges and self._exchanges[0] is not exchange:
-                await exchange.turn.park()
+                await exchange.wait_turn()
             if not self._transport.is_closing():
+                self._flush()
                 self._write(_CONTINUE)
                 exchange.continue_sent = True
 
@@ -268,7 +288,7 @@ class HttpConnection:
         self._writing_paused = False
         self._drained.wake()
         for exchange in self._exchanges:
-            exchange.turn.wake()
+            exchange.wake()
         self._set_closed()
 
     # --- writing ----------------------------------------------------------------------------
@@ -290,12 +310,13 @@ class HttpConnection:
             response = Response.text("Internal Server Error", 500)
         if isinstance(response.body, bytes) and response.upgrade is None:
             self._complete(exchange, response)
+            self._flush_soon()
             return
         exchange.response = response
         while self._exchanges and self._exchanges[0] is not exchange:
             if self.closed.done():
                 return
-            await exchange.turn.park()
+            await exchange.wait_turn()
         if self.closed.done():
             return
         if response.upgrade is not None:
@@ -310,6 +331,26 @@ class HttpConnection:
         if self._exchanges and self._exchanges[0] is exchange:
             self._write_fixed(exchange, response)
             self._finish(exchange)
+
+    def _flush(self) -> None:
+        """Write the responses gathered so far in one go."""
+        self._flush_scheduled = False
+        out = self._out
+        if out:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            out.clear()
+            self._write(data)
+
+    def _flush_soon(self) -> None:
+        """Write now, or, while pipelined handlers are still finishing, once this loop turn ends.
+
+        Responses that become ready in the same turn of the event loop then leave in one write.
+        """
+        if not self._exchanges or self._call_soon is None:
+            self._flush()
+        elif self._out and not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._call_soon(self._flush)
 
     def _finish(self, exchange: _Exchange) -> None:
         """`exchange` is fully written: move on to the next ones, or close."""
@@ -326,7 +367,7 @@ class HttpConnection:
             head = self._exchanges[0]
             response = head.response
             if response is None or not isinstance(response.body, bytes) or response.upgrade:
-                head.turn.wake()
+                head.wake()
                 break
             self._write_fixed(head, response)
             self._exchanges.popleft()
@@ -345,6 +386,7 @@ class HttpConnection:
             return
         if self._eof or self._close_requested:
             self._closing = True
+            self._flush()
             self._transport.close()
         elif self._parser.paused and not self._upgraded:
             self._paused_for_upgrade = False
@@ -357,8 +399,15 @@ class HttpConnection:
 
     def _headers_for(self, exchange: _Exchange, response: Response) -> list[tuple[str, str]]:
         headers = response.headers.items()
-        extra = [("Date", _DateCache.now())] if "Date" not in response.headers else []
-        connection = response.headers.get("Connection")
+        has_date = False
+        connection = None
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == "date":
+                has_date = True
+            elif lowered == "connection":
+                connection = value
+        extra = [] if has_date else [("Date", _DateCache.now())]
         if connection is not None and "close" in connection.lower():
             exchange.keep_alive = False
         elif not exchange.keep_alive:
@@ -376,12 +425,12 @@ class HttpConnection:
         request = exchange.request
         status = response.status
         if status in _NO_BODY_STATUSES or status < 200:
-            self._write(encode_response_head(status, headers))
+            self._out.append(encode_response_head(status, headers))
         elif request is not None and request.method == "HEAD":
             headers = [*headers, ("Content-Length", str(len(body)))]
-            self._write(encode_response_head(status, headers))
+            self._out.append(encode_response_head(status, headers))
         else:
-            self._write(encode_response(status, headers, body))
+            self._out.append(encode_response(status, headers, body))
 
     async def _stream(self, exchange: _Exchange, response: Response) -> None:
         """Write a streamed body: chunked for HTTP/1.1, until close for HTTP/1.0."""
@@ -392,6 +441,7 @@ class HttpConnection:
         headers = self._headers_for(exchange, response)
         if chunked:
             headers = [*headers, ("Transfer-Encoding", "chunked")]
+        self._flush()
         self._write(encode_response_head(response.status, headers))
         body = response.body
         assert isinstance(body, AsyncIterable)
@@ -414,6 +464,7 @@ class HttpConnection:
         self._upgraded = True
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        self._flush()
         self._write(encode_response_head(101, response.headers.items()))
         self._exchanges.popleft()
         trailing = self._parser.take_trailing()
@@ -440,11 +491,12 @@ class HttpConnection:
         """Close once this response is written: stop reading requests, linger, then close."""
         self._closing = True
         for later in self._exchanges:
-            later.turn.wake()
+            later.wake()
         self._exchanges.clear()
         transport = self._transport
         if transport.is_closing():
             return
+        self._flush()
         can_write_eof = getattr(transport, "can_write_eof", None)
         if exchange.request is None and can_write_eof is not None and can_write_eof():
             transport.write_eof()  # type: ignore[attr-defined]
