@@ -165,7 +165,9 @@ class HttpConnection:
     def close_when_idle(self) -> None:
         """Answer the requests already read, then close; close at once if there are none."""
         self._close_requested = True
-        if not self._exchanges and not self._closing:
+        if self._exchanges:
+            self._exchanges[-1].keep_alive = False
+        elif not self._closing:
             self._closing = True
             self._transport.close()
 

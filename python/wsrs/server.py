@@ -23,7 +23,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSListener
 
-from wsrs._sync import Spawn, new_parking, running_trio, spawner, task_group
+from wsrs._sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.config import SessionConfig
@@ -157,7 +157,6 @@ class Server:
         self._connections: set[HttpConnection] = set()
         self._sessions: set[DefaultWebSocketSession] = set()
         self._live = 0
-        self._gone = new_parking()
         self._shutting_down = False
 
     @property
@@ -166,18 +165,14 @@ class Server:
         return self._port
 
     async def __aenter__(self) -> Server:
-        self._tg = await self._stack.enter_async_context(task_group())
-        self._tg.start_soon(self._timers.run)
-        self._spawn = await self._stack.enter_async_context(spawner())
-        if self._idle_timeout is not None:
-            self._idle = TimeoutQueue(self._idle_timeout, self._timers)
+        self._gone = new_parking()
+        self._stop = Deferred[None]()
+        self._stopped = Deferred[None]()
+        outer = await self._stack.enter_async_context(task_group())
         try:
-            if running_trio():
-                await self._tg.start(self._listen_anyio)
-            else:
-                await self._listen_asyncio()
+            await outer.start(self._run)
         except BaseException:
-            self._tg.cancel_scope.cancel()
+            outer.cancel_scope.cancel()
             await self._stack.aclose()
             raise
         return self
@@ -192,13 +187,39 @@ class Server:
             await self.shutdown()
         return await self._stack.__aexit__(exc_type, exc, traceback)
 
+    async def _run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        """The server's own task: its timers, listener and handlers live and die in here.
+
+        It runs beside the caller's `async with` block, so shutting down cancels only what the
+        server started, never the caller's code.
+        """
+        try:
+            async with task_group() as tg, spawner() as spawn:
+                self._tg = tg
+                self._spawn = spawn
+                tg.start_soon(self._timers.run)
+                if self._idle_timeout is not None:
+                    self._idle = TimeoutQueue(self._idle_timeout, self._timers)
+                if running_trio():
+                    await tg.start(self._listen_anyio)
+                else:
+                    await self._listen_asyncio()
+                task_status.started()
+                await self._stop
+                tg.cancel_scope.cancel()
+        finally:
+            self._stopped.set(None)
+
     async def serve_forever(self) -> None:
-        """Serve until cancelled."""
-        await anyio.sleep_forever()
+        """Serve until cancelled or shut down."""
+        await self._stopped
 
     async def shutdown(self) -> None:
         """Stop accepting, close every connection gracefully, then cancel what is left."""
-        if self._shutting_down or self._tg is None:
+        if self._tg is None:
+            return
+        if self._shutting_down:
+            await self._stopped
             return
         self._shutting_down = True
         if self._asyncio_server is not None:
@@ -210,7 +231,8 @@ class Server:
         with anyio.move_on_after(self.shutdown_timeout):
             while self._live:
                 await self._gone.park()
-        self._tg.cancel_scope.cancel()
+        self._stop.set(None)
+        await self._stopped
 
     # --- accepting --------------------------------------------------------------------------
 
