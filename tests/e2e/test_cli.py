@@ -67,7 +67,7 @@ async def test_interactive_client_sends_lines_and_prints_messages() -> None:
             await process.stdin.send("héllo\nsecond line\n".encode())
             output = b""
             with anyio.fail_after(30):
-                while "< second line\n".encode() not in output:
+                while b"< second line\n" not in output:
                     output += await process.stdout.receive()
             await process.stdin.aclose()
             with anyio.fail_after(30):
