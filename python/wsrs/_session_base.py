@@ -56,6 +56,36 @@ def closed_exception(sent: CloseReason | None, received: CloseReason | None) -> 
 class SessionBase(Generic[T]):
     """The parts of a session that do not depend on what it does with frames."""
 
+    __slots__ = (
+        "_capacity",
+        "_client",
+        "_close_written",
+        "_config",
+        "_connection_lost",
+        "_decoder",
+        "_deferred_error",
+        "_encoder",
+        "_inbox",
+        "_incoming_end",
+        "_lost",
+        "_on_message",
+        "_paused_for_inbox",
+        "_paused_for_writes",
+        "_readers",
+        "_received",
+        "_resume_below",
+        "_sent",
+        "_task_group",
+        "_timers",
+        "_transport",
+        "_write",
+        "_writers",
+        "_writing_paused",
+        "request",
+        "response",
+        "subprotocol",
+    )
+
     def __init__(
         self,
         transport: Transport,

@@ -68,8 +68,14 @@ async def spawner() -> AsyncIterator[Spawn]:
     if running_trio():
         trio: Any = sys.modules["trio"]
         async with trio.open_nursery() as nursery:
+
+            def spawn_in_nursery(
+                func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any
+            ) -> None:
+                nursery.start_soon(_logged, func, *args)
+
             try:
-                yield nursery.start_soon
+                yield spawn_in_nursery
             finally:
                 nursery.cancel_scope.cancel()
         return
@@ -94,6 +100,14 @@ async def spawner() -> AsyncIterator[Spawn]:
         with anyio.CancelScope(shield=True):
             while tasks:
                 await asyncio.wait(list(tasks))
+
+
+async def _logged(func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+    """Run a spawned task; an exception escaping it is logged instead of ending its siblings."""
+    try:
+        await func(*args)
+    except Exception:
+        logger.exception("task %r failed", func)
 
 
 def clock() -> Callable[[], float]:

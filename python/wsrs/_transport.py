@@ -18,7 +18,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
-from wsrs._sync import new_parking, running_trio
+from wsrs._sync import Spawn, new_parking, running_trio
 
 __all__ = ["Consumer", "StreamTransport", "Transport"]
 
@@ -56,13 +56,15 @@ class Transport(Protocol):
 class StreamTransport:
     """asyncio's transport interface over an anyio byte stream, driven by `run()`.
 
-    `run()` reads and writes until the connection ends: one task receives and calls the consumer,
-    the other sends everything written since its last send in one `send` call.
+    `run()` reads in the calling task and hands each read to the consumer. Writes go out from a
+    writer task started with `spawn` while there is something to send; on trio's plain sockets
+    `write` first tries a non-blocking send itself, so most writes need no task at all.
     """
 
-    def __init__(self, stream: anyio.abc.ByteStream, consumer: Consumer) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, consumer: Consumer, spawn: Spawn) -> None:
         self._stream = stream
         self._consumer = consumer
+        self._spawn = spawn
         self._chunks: list[bytes] = []
         self._buffered = 0
         self._high = DEFAULT_WRITE_HIGH
@@ -73,38 +75,42 @@ class StreamTransport:
         self._lost = False
         self._writer_parking = new_parking()
         self._reader_parking = new_parking()
-        self._scope: anyio.CancelScope | None = None
+        self._reader_scope = anyio.CancelScope()
+        self._writer_running = False
         self._sending = False
-        self._error: OSError | None = None
+        self._error: Exception | None = None
         # On trio a plain socket's send returns once the bytes are in the kernel, so `write` may
         # try a non-blocking send itself while nothing waits in the buffer: no writer task then
         # stands between a message and the socket. TLS streams always go through the writer.
         plain = stream.extra(TLSAttribute.ssl_object, None) is None
         raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None) if plain else None
         self._raw_socket = raw if running_trio() else None
+        if self._raw_socket is None:
+            self._start_writer()
 
     async def run(self) -> None:
-        """Pump bytes both ways until the connection ends; then `connection_lost` runs once."""
-        error: Exception | None = None
+        """Read until the connection ends, then close the stream; `connection_lost` runs once."""
         try:
-            async with anyio.create_task_group() as tg:
-                self._scope = tg.cancel_scope
-                tg.start_soon(self._write_loop)
+            with self._reader_scope:
                 await self._read_loop()
-        except* (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as group:
-            error = group.exceptions[0]
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as error:
+            self._error = self._error or error
         finally:
-            error = error or self._error
             self._closing = True
+            self._chunks.clear()
+            self._writer_parking.wake()
             with anyio.CancelScope(shield=True):
                 await anyio.aclose_forcefully(self._stream)
             if not self._lost:
                 self._lost = True
-                self._consumer.connection_lost(error)
+                self._consumer.connection_lost(self._error)
 
     async def _read_loop(self) -> None:
         stream = self._stream
-        while not self._closing:
+        while True:
+            if self._closing:
+                # Closing: stop reading and wait for the writer to flush; `_finish` ends the wait.
+                await anyio.sleep_forever()
             if self._reading_paused:
                 await self._reader_parking.park()
                 continue
@@ -113,16 +119,34 @@ class StreamTransport:
             except anyio.EndOfStream:
                 if not self._consumer.eof_received():
                     self.close()
-                return
+                # Half-closed: the consumer may still write; `_finish` ends the wait.
+                await anyio.sleep_forever()
             self._consumer.data_received(data)
 
+    def _start_writer(self) -> None:
+        if not self._writer_running:
+            self._writer_running = True
+            self._spawn(self._write_loop)
+
     async def _write_loop(self) -> None:
+        try:
+            await self._write_all()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as error:
+            self._error = self._error or error
+            self._closing = True
+            self._finish()
+        finally:
+            self._writer_running = False
+
+    async def _write_all(self) -> None:
         stream = self._stream
         while True:
             if not self._chunks:
                 if self._closing:
                     self._finish()
                     return
+                if self._raw_socket is not None:
+                    return  # writes go straight to the socket again
                 await self._writer_parking.park()
                 continue
             chunks, self._chunks = self._chunks, []
@@ -138,9 +162,9 @@ class StreamTransport:
                 self._consumer.resume_writing()
 
     def _finish(self) -> None:
-        """Everything is written and closing was asked: end both loops."""
-        if self._scope is not None:
-            self._scope.cancel()
+        """Everything is written and closing was asked (or writing failed): stop reading."""
+        self._reader_scope.cancel()
+        self._reader_parking.wake()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._closing or not data:
@@ -160,6 +184,7 @@ class StreamTransport:
         self._chunks.append(bytes(data))
         self._buffered += len(data)
         self._writer_parking.wake()
+        self._start_writer()
         if not self._writing_paused and self._buffered > self._high:
             self._writing_paused = True
             self._consumer.pause_writing()
@@ -172,14 +197,18 @@ class StreamTransport:
         if self._closing:
             return
         self._closing = True
-        self._reader_parking.wake()
         self._writer_parking.wake()
+        if self._chunks or self._sending:
+            self._start_writer()
+        else:
+            self._finish()
 
     def abort(self) -> None:
         """Close at once, dropping anything not yet sent."""
         self._closing = True
         self._chunks.clear()
         self._buffered = 0
+        self._writer_parking.wake()
         self._finish()
 
     def pause_reading(self) -> None:
@@ -207,15 +236,15 @@ class StreamTransport:
             self._consumer.resume_writing()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        stream = self._stream
         attribute = {
             "peername": anyio.abc.SocketAttribute.remote_address,
             "sockname": anyio.abc.SocketAttribute.local_address,
             "ssl_object": TLSAttribute.ssl_object,
+            "socket": anyio.abc.SocketAttribute.raw_socket,
         }.get(name)
         if attribute is None:
             return default
-        return stream.extra(attribute, default)
+        return self._stream.extra(attribute, default)
 
     def set_protocol(self, protocol: Consumer) -> None:
         self._consumer = protocol

@@ -127,7 +127,7 @@ async def _open(
             stream = await anyio.connect_tcp(
                 host, port, ssl_context=context, tls_hostname=host, tls_standard_compatible=False
             )
-        transport = StreamTransport(stream, reader)
+        transport = StreamTransport(stream, reader, tg.start_soon)
         tg.start_soon(transport.run)
         return transport
     loop = asyncio.get_running_loop()

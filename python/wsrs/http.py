@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -289,7 +289,7 @@ class Request:
         return f"<Request {self.method} {self.target} HTTP/{self.version}>"
 
 
-Upgrade = Callable[["Transport", bytes], Awaitable[None]]
+Upgrade = Callable[["Transport", bytes], Coroutine[Any, Any, None]]
 """Takes over a connection after a 101 response: the transport and the bytes already read."""
 
 

@@ -110,6 +110,38 @@ class _Exchange:
 class HttpConnection:
     """One HTTP/1.1 connection as an asyncio-style protocol over a `Transport`."""
 
+    __slots__ = (
+        "_call_soon",
+        "_close_requested",
+        "_closed_callbacks",
+        "_closing",
+        "_drained",
+        "_eof",
+        "_exchanges",
+        "_flush_scheduled",
+        "_handler",
+        "_held",
+        "_idle_since",
+        "_idle_timeout",
+        "_idle_timer",
+        "_max_pipelined",
+        "_now",
+        "_out",
+        "_parser",
+        "_paused_for_body",
+        "_paused_for_queue",
+        "_paused_for_upgrade",
+        "_peer",
+        "_receiving",
+        "_spawn",
+        "_timers",
+        "_transport",
+        "_upgraded",
+        "_write",
+        "_writing_paused",
+        "closed",
+    )
+
     def __init__(
         self,
         transport: Transport,
@@ -460,6 +492,11 @@ class HttpConnection:
             self._write(encode_last_chunk())
 
     async def _upgrade(self, exchange: _Exchange, response: Response) -> None:
+        """Send the 101 and hand the connection over, in a task of its own.
+
+        This task then ends, so nothing of the HTTP connection (parser, queues, request frames)
+        stays alive for as long as the new protocol runs.
+        """
         assert response.upgrade is not None
         if response.status != 101:
             raise ValueError("an upgrade response must have status 101")
@@ -471,7 +508,7 @@ class HttpConnection:
         self._exchanges.popleft()
         trailing = self._parser.take_trailing()
         self._set_closed()
-        await response.upgrade(self._transport, trailing)
+        self._spawn(response.upgrade, self._transport, trailing)
 
     # --- ending -----------------------------------------------------------------------------
 
@@ -576,7 +613,7 @@ def start_connection_pipeline(
             with job._scope:
                 async with spawner() as spawn:
                     stream = StapledByteStream(output, input)
-                    transport = StreamTransport(stream, _Placeholder())
+                    transport = StreamTransport(stream, _Placeholder(), spawn)
                     connection = HttpConnection(
                         transport,
                         handler,

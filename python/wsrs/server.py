@@ -14,14 +14,14 @@ import asyncio
 import logging
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
-from anyio.streams.tls import TLSListener
+from anyio.streams.tls import TLSStream
 
 from wsrs._sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
 from wsrs._transport import StreamTransport, Transport
@@ -249,19 +249,37 @@ class Server:
         self._port = self._asyncio_server.sockets[0].getsockname()[1]
 
     async def _listen_anyio(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        listener: anyio.abc.Listener[Any] = await anyio.create_tcp_listener(
+        listener = await anyio.create_tcp_listener(
             local_host=self.host, local_port=self._port, reuse_port=self._reuse_port
         )
         self._port = listener.extra(anyio.abc.SocketAttribute.local_port)
-        if self._ssl is not None:
-            listener = TLSListener(listener, self._ssl, standard_compatible=False)
-        async with listener:
+        async with listener, anyio.create_task_group() as accepting:
+            for socket_listener in listener.listeners:
+                accepting.start_soon(self._accept_loop, socket_listener)
             task_status.started()
-            assert self._tg is not None
-            await listener.serve(self._serve_stream, self._tg)
+
+    async def _accept_loop(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
+        assert isinstance(listener, anyio.abc.SocketListener)
+        while True:
+            stream = await listener.accept()
+            assert self._spawn is not None
+            self._spawn(self._serve_stream, stream)
 
     async def _serve_stream(self, stream: anyio.abc.ByteStream) -> None:
-        transport = StreamTransport(stream, _Accept(self))
+        """One accepted connection on trio: TLS first if configured, then the HTTP pipeline."""
+        assert self._spawn is not None
+        if self._ssl is not None:
+            with anyio.move_on_after(self._idle_timeout or 45.0):
+                with suppress(
+                    ssl_module.SSLError, anyio.BrokenResourceError, anyio.EndOfStream, OSError
+                ):
+                    stream = await TLSStream.wrap(
+                        stream, ssl_context=self._ssl, server_side=True, standard_compatible=False
+                    )
+            if not isinstance(stream, TLSStream):
+                await anyio.aclose_forcefully(stream)
+                return
+        transport = StreamTransport(stream, _Accept(self), self._spawn)
         self._accept(transport)
         await transport.run()
 

@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.abc
-from anyio.streams.memory import MemoryObjectSendStream
 
 from wsrs._session_base import (
     ABNORMAL,
@@ -43,7 +42,7 @@ from wsrs._transport import Transport
 from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
 from wsrs.config import SessionConfig
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
-from wsrs.pingpong import pinger
+from wsrs.pingpong import PING_TIMEOUT_REASON, ping_payload
 from wsrs.timeouts import TimerHandle, Timers
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
@@ -75,6 +74,8 @@ class WebSocketSession(SessionBase[Frame]):
     type); nothing answers pings or Close frames. A protocol violation still fails the connection
     with the matching close code, and `incoming` then raises `ConnectionClosedError`.
     """
+
+    __slots__ = ()
 
     def __init__(
         self,
@@ -164,6 +165,17 @@ class DefaultWebSocketSession(SessionBase[Message]):
     the task group it was given.
     """
 
+    __slots__ = (
+        "_awaited_pong",
+        "_close_frame_received",
+        "_close_reason",
+        "_close_timer",
+        "_ping_interval",
+        "_ping_timer",
+        "_timeout",
+        "close_timeout",
+    )
+
     def __init__(
         self,
         transport: Transport,
@@ -190,7 +202,8 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._timeout = config.timeout
         self.close_timeout = config.close_timeout
         """Seconds the closing handshake may take before the connection is dropped."""
-        self._pongs: MemoryObjectSendStream[Frame] | None = None
+        self._ping_timer: TimerHandle | None = None
+        self._awaited_pong: bytes | None = None
         self._restart_pinger()
 
     # --- Ktor's members ---------------------------------------------------------------------
@@ -327,16 +340,36 @@ class DefaultWebSocketSession(SessionBase[Message]):
             # Both Close frames are out: the server closes TCP first, the client waits for it.
             self._transport.close()
 
+    # The keep-alive follows `pingpong.pinger` exactly (a period, a ping with a fresh payload,
+    # only the exact pong counts, the timeout runs from before the send, 1011 "Ping timeout"),
+    # but on the shared timers instead of a task: an idle session then costs no task at all.
+
     def _restart_pinger(self) -> None:
         self._stop_pinger()
         if self._ping_interval is None or self._close_written or self._connection_lost:
             return
-        self._pongs = pinger(self._task_group, self, self._ping_interval, self._timeout, self._fail)
+        self._ping_timer = self._timers.call_later(self._ping_interval, self._ping)
 
     def _stop_pinger(self) -> None:
-        if self._pongs is not None:
-            self._pongs.close()
-            self._pongs = None
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
+        self._awaited_pong = None
+
+    def _ping(self) -> None:
+        if self._close_written or self._connection_lost:
+            return
+        self._awaited_pong = ping_payload()
+        self._ping_timer = self._timers.call_later(self._timeout, self._on_ping_timeout)
+        self._write(self._encoder.encode_ping(self._awaited_pong))
+
+    def _on_pong(self, payload: bytes) -> None:
+        if self._awaited_pong is not None and payload == self._awaited_pong:
+            self._restart_pinger()
+
+    def _on_ping_timeout(self) -> None:
+        self._ping_timer = None
+        self._fail(PING_TIMEOUT_REASON)
 
     # --- transport callbacks ----------------------------------------------------------------
 
@@ -375,11 +408,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
             if not self._close_written and not self._transport.is_closing():
                 self._write(self._encoder.encode_pong(frame.data))
         elif frame_type == FrameType.PONG:
-            if self._pongs is not None:
-                try:
-                    self._pongs.send_nowait(frame)
-                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    self._pongs = None
+            self._on_pong(frame.data)
         elif frame_type == FrameType.CLOSE:
             self._on_close_frame(frame)
 

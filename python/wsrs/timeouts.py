@@ -35,13 +35,14 @@ class TimerHandle:
 
     def __init__(self, deadline: float, callback: Callable[[], object]) -> None:
         self.deadline = deadline
-        self.callback = callback
+        self.callback: Callable[[], object] | None = callback
         self.cancelled = False
         self._order = next(_sequence)
 
     def cancel(self) -> None:
-        """Do not run the callback (a no-op once it ran)."""
+        """Do not run the callback (a no-op once it ran); its references are dropped at once."""
         self.cancelled = True
+        self.callback = None
 
     def __lt__(self, other: TimerHandle) -> bool:
         return (self.deadline, self._order) < (other.deadline, other._order)
@@ -96,9 +97,10 @@ class Timers:
             now = anyio.current_time()
             while heap and (heap[0].cancelled or heap[0].deadline <= now):
                 handle = heapq.heappop(heap)
-                if not handle.cancelled:
-                    handle.cancelled = True
-                    handle.callback()
+                callback = handle.callback
+                if callback is not None:
+                    handle.cancel()
+                    callback()
             self._compact()
             delay = heap[0].deadline - now if heap else math.inf
             with anyio.move_on_after(delay):
@@ -160,6 +162,7 @@ class TimeoutQueue:
         self._cancelled = True
         live, self._live = self._live, set()
         for handle in sorted(live):
-            if not handle.cancelled:
-                handle.cancelled = True
-                handle.callback()
+            callback = handle.callback
+            if callback is not None:
+                handle.cancel()
+                callback()
