@@ -151,7 +151,6 @@ class Server:
         self._stack = AsyncExitStack()
         self._tg: anyio.abc.TaskGroup | None = None
         self._spawn: Spawn | None = None
-        self._timers = Timers()
         self._idle: TimeoutQueue | None = None
         self._asyncio_server: asyncio.Server | None = None
         self._connections: set[HttpConnection] = set()
@@ -165,6 +164,7 @@ class Server:
         return self._port
 
     async def __aenter__(self) -> Server:
+        self._timers = Timers()
         self._gone = new_parking()
         self._stop = Deferred[None]()
         self._stopped = Deferred[None]()
