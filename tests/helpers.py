@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import anyio
+import anyio.abc
 
 from wsrs import App, DefaultWebSocketSession, Server, serve
 
@@ -33,6 +34,24 @@ def websocket_app(
     app = App()
     app.websocket(path)(handler)
     return app
+
+
+async def read_until_closed(stream: anyio.abc.ByteReceiveStream) -> bytes:
+    """Everything the peer sends until it closes the connection."""
+    data = b""
+    try:
+        while True:
+            data += await stream.receive()
+    except (anyio.EndOfStream, anyio.BrokenResourceError):
+        return data
+
+
+async def read_until(stream: anyio.abc.ByteReceiveStream, marker: bytes) -> bytes:
+    """What the peer sends until `marker` has arrived."""
+    data = b""
+    while marker not in data:
+        data += await stream.receive()
+    return data
 
 
 class AsyncioThread:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-import anyio.abc
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from wsrs._sync import Deferred, new_parking
 from wsrs._transport import Transport
@@ -56,6 +54,9 @@ def closed_exception(sent: CloseReason | None, received: CloseReason | None) -> 
 class SessionBase(Generic[T]):
     """The parts of a session that do not depend on what it does with frames."""
 
+    _reassemble: ClassVar[bool]
+    """Whether the decoder hands over whole messages (True) or every frame (False)."""
+
     __slots__ = (
         "_capacity",
         "_client",
@@ -75,7 +76,6 @@ class SessionBase(Generic[T]):
         "_received",
         "_resume_below",
         "_sent",
-        "_task_group",
         "_timers",
         "_transport",
         "_write",
@@ -93,18 +93,15 @@ class SessionBase(Generic[T]):
         client: bool,
         config: SessionConfig,
         timers: Timers,
-        task_group: anyio.abc.TaskGroup,
-        subprotocol: str | None,
-        reassemble: bool,
+        subprotocol: str | None = None,
     ) -> None:
         self._transport = transport
         self._write = transport.write
         self._client = client
         self._config = config
         self._timers = timers
-        self._task_group = task_group
         self._decoder = FrameDecoder(
-            client=client, max_frame_size=config.max_frame_size, reassemble=reassemble
+            client=client, max_frame_size=config.max_frame_size, reassemble=self._reassemble
         )
         self._encoder = FrameEncoder(masking=client)
         self._inbox: deque[T] = deque()
@@ -129,9 +126,13 @@ class SessionBase(Generic[T]):
         """On the server, the opening handshake's request (path, headers, client address)."""
         self.response: ResponseHead | None = None
         """On the client, the server's handshake response (status and headers)."""
+        self._init_state()
         transport.set_write_buffer_limits(high=config.write_limit, low=config.write_limit // 4)
         transport.set_protocol(self)
         transport.resume_reading()
+
+    def _init_state(self) -> None:
+        """Set up what a subclass adds, before the session takes over the transport."""
 
     # --- settings ---------------------------------------------------------------------------
 

@@ -95,7 +95,6 @@ async def connect(
             client=True,
             config=config,
             timers=timers,
-            task_group=tg,
             subprotocol=subprotocol,
         )
         ws.response = head

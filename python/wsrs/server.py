@@ -120,7 +120,10 @@ class App:
 
 
 class Server:
-    """A listening server; use `async with serve(...) as server:` then `serve_forever()`."""
+    """A listening server; use `async with serve(...) as server:` then `serve_forever()`.
+
+    Keywords beyond the listed ones are the `SessionConfig` fields for every WebSocket session.
+    """
 
     def __init__(
         self,
@@ -132,10 +135,10 @@ class Server:
         limits: HttpLimits | None = None,
         idle_timeout: float | None = 45.0,
         max_pipelined: int = DEFAULT_MAX_PIPELINED,
-        session: SessionConfig | None = None,
         shutdown_timeout: float = 5.0,
         reuse_port: bool = False,
         backlog: int = 1024,
+        **session: Any,
     ) -> None:
         self.app = app
         self.host = host
@@ -144,7 +147,8 @@ class Server:
         self._limits = limits
         self._idle_timeout = idle_timeout
         self._max_pipelined = max_pipelined
-        self.session_config = session or SessionConfig()
+        self.session_config = SessionConfig(**session)
+        """The settings of every WebSocket session (see `SessionConfig`)."""
         self.shutdown_timeout = shutdown_timeout
         self._reuse_port = reuse_port
         self._backlog = backlog
@@ -361,7 +365,6 @@ class Server:
             client=False,
             config=self.session_config,
             timers=self._timers,
-            task_group=self._tg,
             subprotocol=subprotocol,
         )
         session.request = request
@@ -398,35 +401,12 @@ class _Accept(asyncio.Protocol):
     def resume_writing(self) -> None: ...
 
 
-def serve(
-    app: App,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    *,
-    ssl: ssl_module.SSLContext | None = None,
-    limits: HttpLimits | None = None,
-    idle_timeout: float | None = 45.0,
-    max_pipelined: int = DEFAULT_MAX_PIPELINED,
-    shutdown_timeout: float = 5.0,
-    reuse_port: bool = False,
-    backlog: int = 1024,
-    **session: Any,
-) -> Server:
+def serve(app: App, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Server:
     """A server for `app` on `host`:`port`; enter it with ``async with``.
 
-    `session` takes the `SessionConfig` fields (`max_frame_size`, `ping_interval`, `timeout`,
-    `close_timeout`, `incoming_capacity`, `write_limit`) for every WebSocket session.
+    `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `max_pipelined`,
+    `shutdown_timeout`, `reuse_port`, `backlog`) and the `SessionConfig` fields
+    (`max_frame_size`, `ping_interval`, `timeout`, `close_timeout`, `incoming_capacity`,
+    `write_limit`) for every WebSocket session.
     """
-    return Server(
-        app,
-        host,
-        port,
-        ssl=ssl,
-        limits=limits,
-        idle_timeout=idle_timeout,
-        max_pipelined=max_pipelined,
-        session=SessionConfig(**session),
-        shutdown_timeout=shutdown_timeout,
-        reuse_port=reuse_port,
-        backlog=backlog,
-    )
+    return Server(app, host, port, **options)

@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import anyio
-import anyio.abc
 
 from wsrs._session_base import (
     ABNORMAL,
@@ -38,12 +37,10 @@ from wsrs._session_base import (
     closed_exception,
 )
 from wsrs._sync import Deferred
-from wsrs._transport import Transport
 from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
-from wsrs.config import SessionConfig
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
 from wsrs.pingpong import PING_TIMEOUT_REASON, ping_payload
-from wsrs.timeouts import TimerHandle, Timers
+from wsrs.timeouts import TimerHandle
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
 
@@ -76,26 +73,7 @@ class WebSocketSession(SessionBase[Frame]):
     """
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        client: bool,
-        config: SessionConfig,
-        timers: Timers,
-        task_group: anyio.abc.TaskGroup,
-        subprotocol: str | None = None,
-    ) -> None:
-        super().__init__(
-            transport,
-            client=client,
-            config=config,
-            timers=timers,
-            task_group=task_group,
-            subprotocol=subprotocol,
-            reassemble=False,
-        )
+    _reassemble = False
 
     def send_nowait(self, message: Frame | str | bytes) -> None:
         """Write a frame now (a `str` is one final Text frame, `bytes` one final Binary frame)."""
@@ -176,31 +154,15 @@ class DefaultWebSocketSession(SessionBase[Message]):
         "close_timeout",
     )
 
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        client: bool,
-        config: SessionConfig,
-        timers: Timers,
-        task_group: anyio.abc.TaskGroup,
-        subprotocol: str | None = None,
-    ) -> None:
-        super().__init__(
-            transport,
-            client=client,
-            config=config,
-            timers=timers,
-            task_group=task_group,
-            subprotocol=subprotocol,
-            reassemble=True,
-        )
+    _reassemble = True
+
+    def _init_state(self) -> None:
         self._close_reason = Deferred[CloseReason]()
         self._close_frame_received = False
         self._close_timer: TimerHandle | None = None
-        self._ping_interval = config.ping_interval
-        self._timeout = config.timeout
-        self.close_timeout = config.close_timeout
+        self._ping_interval = self._config.ping_interval
+        self._timeout = self._config.timeout
+        self.close_timeout = self._config.close_timeout
         """Seconds the closing handshake may take before the connection is dropped."""
         self._ping_timer: TimerHandle | None = None
         self._awaited_pong: bytes | None = None

@@ -9,6 +9,7 @@ import anyio
 import anyio.abc
 import pytest
 
+from tests.helpers import read_until_closed
 from wsrs import (
     RemoteProtocolError,
     Request,
@@ -32,15 +33,6 @@ async def tcp_pair() -> AsyncIterator[tuple[anyio.abc.SocketStream, anyio.abc.So
         server = await listener.listeners[0].accept()  # type: ignore[attr-defined]
         async with client, server:
             yield client, server
-
-
-async def read_until_closed(stream: anyio.abc.ByteReceiveStream) -> bytes:
-    data = b""
-    try:
-        while True:
-            data += await stream.receive()
-    except (anyio.EndOfStream, anyio.BrokenResourceError):
-        return data
 
 
 async def test_pipeline_over_byte_streams_answers_in_order_and_times_out_when_idle() -> None:

@@ -7,7 +7,7 @@ import h11
 import httpx
 import pytest
 
-from tests.helpers import serving
+from tests.helpers import read_until, read_until_closed, serving
 from wsrs import App, Request, Response
 
 pytestmark = pytest.mark.anyio
@@ -66,15 +66,6 @@ def numbered_app() -> App:
         return Response.text(request.query)
 
     return app
-
-
-async def read_all(stream: anyio.abc.ByteStream) -> bytes:
-    data = b""
-    try:
-        while True:
-            data += await stream.receive()
-    except (anyio.EndOfStream, anyio.BrokenResourceError):
-        return data
 
 
 async def test_hundred_pipelined_requests_in_one_write_are_answered_in_order() -> None:
@@ -153,19 +144,12 @@ async def test_idle_connection_is_closed_but_a_long_handler_is_not_cancelled() -
         stream = await anyio.connect_tcp("127.0.0.1", server.port)
         async with stream:
             await stream.send(request("/long"))
-            data = await read_all_until(stream, b"done")
+            data = await read_until(stream, b"done")
             assert data.startswith(b"HTTP/1.1 200 ")
             assert finished.is_set()
             with anyio.fail_after(5):
-                rest = await read_all(stream)
+                rest = await read_until_closed(stream)
             assert rest == b""
-
-
-async def read_all_until(stream: anyio.abc.ByteStream, marker: bytes) -> bytes:
-    data = b""
-    while marker not in data:
-        data += await stream.receive()
-    return data
 
 
 @pytest.mark.parametrize(
@@ -193,7 +177,7 @@ async def test_malformed_requests_get_their_status_and_a_clean_close(
         async with stream:
             await stream.send(raw)
             with anyio.fail_after(5):
-                response = await read_all(stream)
+                response = await read_until_closed(stream)
     assert response.startswith(f"HTTP/1.1 {status} ".encode())
     assert b"Connection: close" in response
     assert b"secret" not in response
@@ -205,7 +189,7 @@ async def test_earlier_responses_come_before_the_error() -> None:
         async with stream:
             await stream.send(request("/n?1") + b"BAD\r\n\r\n")
             with anyio.fail_after(5):
-                response = await read_all(stream)
+                response = await read_until_closed(stream)
     first, _, second = response.partition(b"HTTP/1.1 400 ")
     assert first.startswith(b"HTTP/1.1 200 ")
     assert second
@@ -225,10 +209,10 @@ async def test_expect_continue_is_answered_when_the_body_is_read() -> None:
                 b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                 b"Expect: 100-continue\r\n\r\n"
             )
-            interim = await read_all_until(stream, b"\r\n\r\n")
+            interim = await read_until(stream, b"\r\n\r\n")
             assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
             await stream.send(b"hello")
-            response = await read_all_until(stream, b"hello")
+            response = await read_until(stream, b"hello")
     assert response.startswith(b"HTTP/1.1 200 ")
 
 
@@ -238,7 +222,7 @@ async def test_http_1_0_closes_after_the_response_unless_kept_alive() -> None:
         async with stream:
             await stream.send(b"GET /n?a HTTP/1.0\r\n\r\n")
             with anyio.fail_after(5):
-                response = await read_all(stream)
+                response = await read_until_closed(stream)
     assert response.startswith(b"HTTP/1.1 200 ")
     assert response.endswith(b"\r\n\r\na")
 
