@@ -11,7 +11,6 @@ hands the transport to the next consumer with `set_protocol`.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Protocol
 
 import anyio
@@ -78,6 +77,8 @@ class StreamTransport:
         self._reader_scope = anyio.CancelScope()
         self._writer_running = False
         self._sending = False
+        self._eof_wanted = False
+        self._eof_sent = False
         self._error: Exception | None = None
         # On trio a plain socket's send returns once the bytes are in the kernel, so `write` may
         # try a non-blocking send itself while nothing waits in the buffer: no writer task then
@@ -145,6 +146,10 @@ class StreamTransport:
                 if self._closing:
                     self._finish()
                     return
+                if self._eof_wanted and not self._eof_sent:
+                    self._eof_sent = True
+                    await stream.send_eof()
+                    continue
                 if self._raw_socket is not None:
                     return  # writes go straight to the socket again
                 await self._writer_parking.park()
@@ -167,7 +172,7 @@ class StreamTransport:
         self._reader_parking.wake()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._closing or not data:
+        if self._closing or self._eof_wanted or not data:
             return
         if self._raw_socket is not None and not self._chunks and not self._sending:
             try:
@@ -249,10 +254,12 @@ class StreamTransport:
     def set_protocol(self, protocol: Consumer) -> None:
         self._consumer = protocol
 
-    def get_protocol(self) -> Consumer:
-        return self._consumer
+    def can_write_eof(self) -> bool:
+        """True on plain TCP streams, which can half-close; TLS streams cannot."""
+        return self._raw_socket is not None
 
-
-def is_tls(transport: Transport | asyncio.BaseTransport) -> bool:
-    """True when the transport encrypts (for `wss://` and the `Upgrade` of a TLS connection)."""
-    return transport.get_extra_info("ssl_object") is not None
+    def write_eof(self) -> None:
+        """Send FIN once everything buffered is written; reading goes on."""
+        if not self._eof_wanted:
+            self._eof_wanted = True
+            self._start_writer()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -23,6 +23,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSStream
 
+from wsrs._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs._sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
 from wsrs._transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
@@ -30,7 +31,6 @@ from wsrs.config import SessionConfig
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.http import HttpHandler, Request, Response
-from wsrs.pipeline import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs.session import DefaultWebSocketSession
 from wsrs.timeouts import TimeoutQueue, Timers
 
@@ -235,6 +235,10 @@ class Server:
         with anyio.move_on_after(self.shutdown_timeout):
             while self._live:
                 await self._gone.park()
+        for connection in list(self._connections):
+            connection.abort()
+        for session in list(self._sessions):
+            session.terminate()
         self._stop.set(None)
         await self._stopped
 
@@ -346,40 +350,33 @@ class Server:
             headers.append(("Sec-WebSocket-Protocol", subprotocol))
         headers.extend(route.headers)
 
-        async def run_session(transport: Transport, already_read: bytes) -> None:
-            await self._run_session(transport, already_read, request, route, subprotocol)
-
-        return Response(status=101, headers=headers, upgrade=run_session)
-
-    async def _run_session(
-        self,
-        transport: Transport,
-        already_read: bytes,
-        request: Request,
-        route: WebSocketRoute,
-        subprotocol: str | None,
-    ) -> None:
-        assert self._tg is not None
-        session = DefaultWebSocketSession(
-            transport,
-            client=False,
-            config=self.session_config,
-            timers=self._timers,
-            subprotocol=subprotocol,
-        )
-        session.request = request
-        self._sessions.add(session)
-        self._live += 1
-        try:
+        def take_over(transport: Transport, already_read: bytes) -> Coroutine[Any, Any, None]:
+            """Called as the 101 goes out: the session takes the transport at once."""
+            session = DefaultWebSocketSession(
+                transport,
+                client=False,
+                config=self.session_config,
+                timers=self._timers,
+                subprotocol=subprotocol,
+            )
+            session.request = request
+            self._sessions.add(session)
+            self._live += 1
             if already_read:
                 session.data_received(already_read)
             if self._shutting_down:
                 session._start_close(GOING_AWAY)
+            return self._run_session(session, route)
+
+        return Response(status=101, headers=headers, upgrade=take_over)
+
+    async def _run_session(self, session: DefaultWebSocketSession, route: WebSocketRoute) -> None:
+        try:
             await session.run(route.handler)
         except ConnectionClosed:
             pass
         except Exception:
-            logger.exception("WebSocket handler failed for %r", request)
+            logger.exception("WebSocket handler failed for %r", session.request)
         finally:
             self._sessions.discard(session)
             self._connection_gone()
@@ -393,12 +390,6 @@ class _Accept(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self._server._accept(transport)
-
-    def data_received(self, data: bytes) -> None: ...
-    def eof_received(self) -> bool | None: ...
-    def connection_lost(self, exc: Exception | None) -> None: ...
-    def pause_writing(self) -> None: ...
-    def resume_writing(self) -> None: ...
 
 
 def serve(app: App, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Server:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,24 +26,39 @@ __all__ = ["TimeoutQueue", "TimerHandle", "Timers"]
 
 T = TypeVar("T")
 
+logger = logging.getLogger("wsrs")
+
 _sequence = itertools.count()
 
 
 class TimerHandle:
     """A scheduled callback; `cancel()` stops it from running."""
 
-    __slots__ = ("_order", "callback", "cancelled", "deadline")
+    __slots__ = ("_on_cancel", "_order", "callback", "deadline")
 
-    def __init__(self, deadline: float, callback: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        deadline: float,
+        callback: Callable[[], object],
+        on_cancel: Callable[[TimerHandle], object],
+    ) -> None:
         self.deadline = deadline
         self.callback: Callable[[], object] | None = callback
-        self.cancelled = False
+        self._on_cancel: Callable[[TimerHandle], object] | None = on_cancel
         self._order = next(_sequence)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once cancelled or run."""
+        return self.callback is None
 
     def cancel(self) -> None:
         """Do not run the callback (a no-op once it ran); its references are dropped at once."""
-        self.cancelled = True
-        self.callback = None
+        if self.callback is not None:
+            self.callback = None
+            on_cancel, self._on_cancel = self._on_cancel, None
+            if on_cancel is not None:
+                on_cancel(self)
 
     def __lt__(self, other: TimerHandle) -> bool:
         return (self.deadline, self._order) < (other.deadline, other._order)
@@ -51,14 +67,15 @@ class TimerHandle:
 class Timers:
     """Synchronous callbacks run at their deadlines by one task (`run`, or `Timers.open()`).
 
-    Callbacks run in that task, in deadline order; one that raises ends the timer task with its
-    exception, as any task failure would.
+    Callbacks run in that task, in deadline order. One that raises is logged; the others still
+    run. Must be created in async context (it picks the running loop's clock and primitives).
     """
 
     def __init__(self) -> None:
         self._heap: list[TimerHandle] = []
         self._parking = new_parking()
-        self._now: Callable[[], float] | None = None
+        self._now = clock()
+        self._cancelled = 0
 
     @classmethod
     @asynccontextmanager
@@ -73,8 +90,8 @@ class Timers:
                 tg.cancel_scope.cancel()
 
     def call_at(self, deadline: float, callback: Callable[[], object]) -> TimerHandle:
-        """Run `callback` at `deadline` (on anyio's clock); returns a handle to cancel it."""
-        handle = TimerHandle(deadline, callback)
+        """Run `callback` at `deadline` (on the event loop's clock); returns a handle to cancel."""
+        handle = TimerHandle(deadline, callback, self._forget)
         heapq.heappush(self._heap, handle)
         if self._heap[0] is handle:
             self._parking.wake()
@@ -82,35 +99,40 @@ class Timers:
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle:
         """Run `callback` after `delay` seconds."""
-        if self._now is None:
-            self._now = clock()
         return self.call_at(self._now() + delay, callback)
 
     def __len__(self) -> int:
         """The callbacks still scheduled."""
-        return sum(not handle.cancelled for handle in self._heap)
+        return len(self._heap) - self._cancelled
+
+    def _forget(self, handle: TimerHandle) -> None:
+        """A handle still in the heap was cancelled: count it, compact once most are dead."""
+        self._cancelled += 1
+        if self._cancelled > 64 and self._cancelled > len(self._heap) // 2:
+            self._heap = [handle for handle in self._heap if not handle.cancelled]
+            heapq.heapify(self._heap)
+            self._cancelled = 0
 
     async def run(self) -> None:
         """Fire callbacks as they fall due, forever (until cancelled)."""
-        heap = self._heap
         while True:
-            now = anyio.current_time()
+            now = self._now()
+            heap = self._heap
             while heap and (heap[0].cancelled or heap[0].deadline <= now):
                 handle = heapq.heappop(heap)
                 callback = handle.callback
-                if callback is not None:
-                    handle.cancel()
+                if callback is None:
+                    self._cancelled -= 1
+                    continue
+                handle.callback = None
+                handle._on_cancel = None
+                try:
                     callback()
-            self._compact()
+                except Exception:
+                    logger.exception("timer callback %r failed", callback)
             delay = heap[0].deadline - now if heap else math.inf
             with anyio.move_on_after(delay):
                 await self._parking.park()
-
-    def _compact(self) -> None:
-        """Drop cancelled handles once they are most of the heap, so memory follows live timers."""
-        if len(self._heap) > 64 and len(self) < len(self._heap) // 2:
-            self._heap = [handle for handle in self._heap if not handle.cancelled]
-            heapq.heapify(self._heap)
 
 
 class TimeoutQueue:
@@ -128,8 +150,10 @@ class TimeoutQueue:
         self._live: set[TimerHandle] = set()
         self._cancelled = False
 
-    def register(self, on_expire: Callable[[], object]) -> TimerHandle:
-        """Call `on_expire` once `timeout` seconds have passed, unless the handle is cancelled."""
+    def register(
+        self, on_expire: Callable[[], object], *, after: float | None = None
+    ) -> TimerHandle:
+        """Call `on_expire` once `timeout` seconds (or `after`) have passed, unless cancelled."""
         if self._cancelled:
             raise RuntimeError("the timeout queue is cancelled")
 
@@ -137,7 +161,15 @@ class TimeoutQueue:
             self._live.discard(handle)
             on_expire()
 
-        handle = self.timers.call_later(self.timeout, expire)
+        handle = self.timers.call_later(self.timeout if after is None else after, expire)
+        timers_forget = handle._on_cancel
+
+        def forget(cancelled: TimerHandle) -> None:
+            self._live.discard(cancelled)
+            if timers_forget is not None:
+                timers_forget(cancelled)
+
+        handle._on_cancel = forget
         self._live.add(handle)
         return handle
 
@@ -154,7 +186,6 @@ class TimeoutQueue:
                 return await function()
             finally:
                 handle.cancel()
-                self._live.discard(handle)
         raise TimeoutError(f"timed out after {self.timeout} s")
 
     def cancel(self) -> None:
