@@ -127,8 +127,12 @@ class SessionBase(Generic[T]):
         self.response: ResponseHead | None = None
         """On the client, the server's handshake response (status and headers)."""
         self._init_state()
-        transport.set_write_buffer_limits(high=config.write_limit, low=config.write_limit // 4)
         transport.set_protocol(self)
+        if transport.is_closing():
+            # The connection went away during the hand-off: the session starts closed.
+            self.connection_lost(None)
+            return
+        transport.set_write_buffer_limits(high=config.write_limit, low=config.write_limit // 4)
         transport.resume_reading()
 
     def _init_state(self) -> None:
@@ -222,6 +226,8 @@ class SessionBase(Generic[T]):
         self._paused_for_inbox = False
         self._paused_for_writes = self._writing_paused
         self._update_reading()
+        if self._deferred_error is not None:
+            self._fail_protocol(self._deferred_error)
 
     def _dispatch(self, handler: Callable[[T], object], item: T) -> None:
         try:
@@ -232,6 +238,10 @@ class SessionBase(Generic[T]):
 
     def _handler_failed(self, error: Exception) -> None:
         """A message handler raised: fail the session with 1011."""
+        self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
+
+    def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
+        """Fail the connection (RFC 6455 §7.1.7): our Close with `reason`, then close TCP."""
         raise NotImplementedError
 
     def _after_handler(self) -> None:
@@ -248,6 +258,8 @@ class SessionBase(Generic[T]):
             self._update_reading()
 
     def _update_reading(self) -> None:
+        if self._connection_lost:
+            return
         if self._paused_for_inbox or self._paused_for_writes:
             self._transport.pause_reading()
         else:

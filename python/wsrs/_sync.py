@@ -126,10 +126,6 @@ class Parking(Protocol):
     def wake(self) -> None:
         """Wake every parked task; callable from synchronous callbacks."""
 
-    @property
-    def occupied(self) -> bool:
-        """True while a task is parked."""
-
 
 def new_parking() -> Parking:
     """A `Parking` for the running event loop (must be called in async context)."""
@@ -159,10 +155,6 @@ class _AsyncioParking:
                 if not future.done():
                     future.set_result(None)
 
-    @property
-    def occupied(self) -> bool:
-        return bool(self._futures)
-
 
 class _TrioParking:
     __slots__ = ("_lowlevel", "_tasks")
@@ -189,10 +181,6 @@ class _TrioParking:
             reschedule = self._lowlevel.reschedule
             for task in tasks:
                 reschedule(task)
-
-    @property
-    def occupied(self) -> bool:
-        return bool(self._tasks)
 
 
 class Deferred(Generic[T]):

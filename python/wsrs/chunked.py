@@ -16,7 +16,7 @@ import anyio.abc
 
 from wsrs._sync import Deferred, new_parking
 from wsrs._wsrs import ChunkedDecoder, HttpLimits, encode_chunk, encode_last_chunk
-from wsrs.exceptions import RemoteProtocolError
+from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
 from wsrs.http import BodyStream, Headers
 
 __all__ = ["DecoderJob", "decode_chunked", "encode_chunked"]
@@ -86,6 +86,12 @@ async def _decode(
         channel.end(decoder.trailers)
     except RemoteProtocolError as error:
         channel.fail(error)
+    except BaseException as error:
+        # Readers outside this task must not wait for ever: the input was lost or cancelled.
+        lost = ConnectionClosedError(None, None)
+        lost.__cause__ = error
+        channel.fail(lost)
+        raise
     finally:
         job.done.set(None)
 

@@ -101,13 +101,11 @@ async def connect(
         reader.hand_over(ws, transport)
         try:
             yield ws
-        except anyio.get_cancelled_exc_class():
-            ws._start_close(NORMAL_CLOSE)
-            transport.close()
-            raise
         finally:
-            with anyio.CancelScope(shield=True):
-                await ws.close()
+            # Closing is bounded even when the caller is cancelled (and the timers with it).
+            with anyio.CancelScope(shield=True), anyio.move_on_after(config.close_timeout):
+                await ws.close(NORMAL_CLOSE)
+            ws.terminate()
             tg.cancel_scope.cancel()
 
 

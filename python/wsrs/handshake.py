@@ -47,12 +47,7 @@ def new_key() -> str:
 
 def header_tokens(headers: Headers, name: str) -> list[str]:
     """The comma-separated tokens of every `name` field, stripped and lowercased."""
-    return [
-        token.strip().lower()
-        for value in headers.get_all(name)
-        for token in value.split(",")
-        if token.strip()
-    ]
+    return [token.lower() for token in offered_subprotocols(headers, name)]
 
 
 def is_upgrade_request(request: Request) -> bool:
@@ -105,11 +100,12 @@ def select_subprotocol(offered: Sequence[str], supported: Sequence[str]) -> str 
     return None
 
 
-def offered_subprotocols(headers: Headers) -> list[str]:
-    """The subprotocols a handshake request offers, in the client's order."""
+def offered_subprotocols(headers: Headers, name: str = "Sec-WebSocket-Protocol") -> list[str]:
+    """The comma-separated tokens of every `name` field, stripped, in order (by default the
+    subprotocols a handshake request offers, in the client's order)."""
     return [
         token.strip()
-        for value in headers.get_all("Sec-WebSocket-Protocol")
+        for value in headers.get_all(name)
         for token in value.split(",")
         if token.strip()
     ]

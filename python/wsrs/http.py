@@ -112,6 +112,7 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         "_done",
         "_error",
         "_high_water",
+        "_offset",
         "_on_full",
         "_parking",
         "_trailers",
@@ -126,6 +127,7 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         high_water: int = 64 * 1024,
     ) -> None:
         self._chunks: deque[bytes] = deque()
+        self._offset = 0
         self._buffered = 0
         self._done = done
         self._error: BaseException | None = None
@@ -177,6 +179,7 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         """The handler is done with the body: drop what is buffered and whatever still comes."""
         self._discard = True
         self._chunks.clear()
+        self._offset = 0
         if self._buffered > self._high_water:
             self._on_full(False)
         self._buffered = 0
@@ -196,11 +199,15 @@ class BodyStream(anyio.abc.ByteReceiveStream):
                 self._parking = new_parking()
             await self._parking.park()
         chunk = chunks[0]
-        if len(chunk) > max_bytes:
-            chunks[0] = chunk[max_bytes:]
-            chunk = chunk[:max_bytes]
+        offset = self._offset
+        if len(chunk) - offset > max_bytes:
+            self._offset = offset + max_bytes
+            chunk = chunk[offset : offset + max_bytes]
         else:
             chunks.popleft()
+            self._offset = 0
+            if offset:
+                chunk = chunk[offset:]
         was_full = self._buffered > self._high_water
         self._buffered -= len(chunk)
         if was_full and self._buffered <= self._high_water:

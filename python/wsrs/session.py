@@ -118,10 +118,7 @@ class WebSocketSession(SessionBase[Frame]):
     def _fail_protocol(self, error: RemoteProtocolError) -> None:
         self._fail(CloseReason.truncated(error.close_code, error.message), error)
 
-    def _handler_failed(self, error: Exception) -> None:
-        self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
-
-    def _fail(self, reason: CloseReason, cause: BaseException) -> None:
+    def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
         if not self._close_written and not self._transport.is_closing():
             self._write(self._encoder.encode_close(reason))
             self._close_written = True
@@ -148,6 +145,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
         "_close_frame_received",
         "_close_reason",
         "_close_timer",
+        "_pending_pong",
         "_ping_interval",
         "_ping_timer",
         "_timeout",
@@ -166,6 +164,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
         """Seconds the closing handshake may take before the connection is dropped."""
         self._ping_timer: TimerHandle | None = None
         self._awaited_pong: bytes | None = None
+        self._pending_pong: bytes | None = None
         self._restart_pinger()
 
     # --- Ktor's members ---------------------------------------------------------------------
@@ -260,12 +259,17 @@ class DefaultWebSocketSession(SessionBase[Message]):
             return False
         self._close_written = True
         self._stop_pinger()
+        self._arm_close_timer()
         if self._connection_lost or self._transport.is_closing():
             return False
         self._sent = reason
         self._write(self._encoder.encode_close(reason))
-        self._close_timer = self._timers.call_later(self.close_timeout, self.terminate)
         return True
+
+    def _arm_close_timer(self) -> None:
+        """The closing phase has begun: drop the connection if it lasts over `close_timeout`."""
+        if self._close_timer is None and not self._connection_lost:
+            self._close_timer = self._timers.call_later(self.close_timeout, self.terminate)
 
     def _start_close(self, reason: CloseReason) -> None:
         """Close first: our Close goes out; incoming stays open until the peer's Close or EOF."""
@@ -286,9 +290,6 @@ class DefaultWebSocketSession(SessionBase[Message]):
     def _fail_protocol(self, error: RemoteProtocolError) -> None:
         self._deferred_error = None
         self._fail(CloseReason.truncated(error.close_code, error.message), error)
-
-    def _handler_failed(self, error: Exception) -> None:
-        self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
 
     def _on_close_frame(self, frame: Frame) -> None:
         received = frame.read_reason()
@@ -319,7 +320,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._awaited_pong = None
 
     def _ping(self) -> None:
-        if self._close_written or self._connection_lost:
+        if self._close_written or self._connection_lost or self._transport.is_closing():
             return
         self._awaited_pong = ping_payload()
         self._ping_timer = self._timers.call_later(self._timeout, self._on_ping_timeout)
@@ -367,7 +368,13 @@ class DefaultWebSocketSession(SessionBase[Message]):
     def _on_control(self, frame: Frame) -> None:
         frame_type = frame.frame_type
         if frame_type == FrameType.PING:
-            if not self._close_written and not self._transport.is_closing():
+            if self._close_written or self._transport.is_closing():
+                return
+            if self._writing_paused:
+                # Only the latest ping is owed a pong (RFC 6455 §5.5.3): a flood of pings from
+                # a peer that does not read cannot fill our write buffer.
+                self._pending_pong = frame.data
+            else:
                 self._write(self._encoder.encode_pong(frame.data))
         elif frame_type == FrameType.PONG:
             self._on_pong(frame.data)
@@ -378,7 +385,14 @@ class DefaultWebSocketSession(SessionBase[Message]):
         if not self._close_frame_received:
             self._close_reason.set(self._sent or ABNORMAL)
             self._end_incoming(closed_exception(self._sent, None))
+        self._arm_close_timer()
         return None
+
+    def resume_writing(self) -> None:
+        pong, self._pending_pong = self._pending_pong, None
+        if pong is not None and not self._close_written and not self._transport.is_closing():
+            self._write(self._encoder.encode_pong(pong))
+        super().resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_pinger()
