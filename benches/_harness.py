@@ -520,3 +520,12 @@ def print_notes(notes: Sequence[str]) -> None:
 def progress(message: str) -> None:
     """Progress goes to stderr so stdout holds only the tables."""
     print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def run_main(main: Callable[[], int]) -> None:
+    """Exit with `main()`'s status; on Ctrl-C say that every child was stopped."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: every server and client started was stopped", file=sys.stderr)
+        sys.exit(130)

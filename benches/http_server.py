@@ -41,6 +41,7 @@ from benches._harness import (
     print_table,
     progress,
     python_module,
+    run_main,
     running_server,
     stop_on_signals,
     version_of,
@@ -381,8 +382,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted: every server and client started was stopped", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

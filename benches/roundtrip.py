@@ -50,6 +50,7 @@ from benches._harness import (
     progress,
     python_module,
     raise_nofile_limit,
+    run_main,
     running_server,
     stop_on_signals,
     version_of,
@@ -458,8 +459,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted: every server and client started was stopped", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

@@ -61,6 +61,19 @@ impl PyFrame {
         })
     }
 
+    /// A Ping or Pong frame from optional bytes-like data (empty when absent).
+    fn control(
+        py: Python<'_>,
+        frame_type: FrameType,
+        data: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let data = match data {
+            Some(data) => BytesArg::extract(data)?.into_bytes(py),
+            None => PyBytes::new(py, b""),
+        };
+        Self::build(frame_type, true, 0, data)
+    }
+
     fn require(&self, expected: FrameType) -> PyResult<()> {
         if self.frame_type == expected {
             Ok(())
@@ -157,22 +170,14 @@ impl PyFrame {
     #[staticmethod]
     #[pyo3(signature = (data = None), text_signature = "(data=b'')")]
     fn ping(py: Python<'_>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let data = match data {
-            Some(data) => BytesArg::extract(data)?.into_bytes(py),
-            None => PyBytes::new(py, b""),
-        };
-        Self::build(FrameType::Ping, true, 0, data)
+        Self::control(py, FrameType::Ping, data)
     }
 
     /// A Pong frame; `ValueError` when `data` is over 125 bytes.
     #[staticmethod]
     #[pyo3(signature = (data = None), text_signature = "(data=b'')")]
     fn pong(py: Python<'_>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let data = match data {
-            Some(data) => BytesArg::extract(data)?.into_bytes(py),
-            None => PyBytes::new(py, b""),
-        };
-        Self::build(FrameType::Pong, true, 0, data)
+        Self::control(py, FrameType::Pong, data)
     }
 
     /// A frame of any type; control frames are always final whatever `fin` says.
