@@ -1,9 +1,11 @@
-"""The two waiting primitives the hot paths need, cheaper than an anyio Event per wait.
+"""Event-loop plumbing for the hot paths, cheaper than anyio's general-purpose tools.
 
 `Parking` is where tasks wait until a synchronous callback (a socket read, a write buffer draining)
 wakes them all; waiters re-check their condition after waking. `Deferred` is a value set once and
 awaited by anyone. Both are created in async context, which picks the asyncio or trio flavour once;
-`wake()` and `set()` may then be called from plain callbacks, as asyncio protocols do.
+`wake()` and `set()` may then be called from plain callbacks, as asyncio protocols do. `spawner`
+starts per-request tasks without anyio's task-group bookkeeping, `clock` is the loop's clock, and
+`task_group` lets a lone exception out of a public context manager as itself.
 """
 
 from __future__ import annotations
