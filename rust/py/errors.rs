@@ -2,9 +2,12 @@
 //!
 //! The functions here are the only place a Rust error becomes a `PyErr`: a peer's violation
 //! becomes `RemoteProtocolError` (or `PayloadTooBig` for sizes) carrying its close code; the
-//! caller's misuse becomes `LocalProtocolError`, or a plain `ValueError` for a bad value.
+//! caller's misuse becomes `LocalProtocolError`, or a plain `ValueError` for a bad value; a
+//! server's permessage-deflate answer the client must refuse becomes `HandshakeError`.
 
 use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pyo3::PyErr;
 
 use crate::ws::{UsageError, WsError};
@@ -12,6 +15,7 @@ use crate::ws::{UsageError, WsError};
 pyo3::import_exception!(wsrs.exceptions, RemoteProtocolError);
 pyo3::import_exception!(wsrs.exceptions, PayloadTooBig);
 pyo3::import_exception!(wsrs.exceptions, LocalProtocolError);
+pyo3::import_exception!(wsrs.exceptions, HandshakeError);
 
 /// The exception for a peer's violation of RFC 6455, with `close_code` set to the code that
 /// answers it and `status_hint` left to its class default.
@@ -32,4 +36,18 @@ pub(crate) fn usage_error_to_py(err: UsageError) -> PyErr {
     } else {
         LocalProtocolError::new_err(err.to_string())
     }
+}
+
+/// The exception for a server's handshake answer that the client must refuse (RFC 7692 §7): a
+/// `HandshakeError` with the 101 status the answer came with.
+pub(crate) fn negotiation_error_to_py(py: Python<'_>, message: &str) -> PyErr {
+    let built = (|| {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("status", 101)?;
+        let error = py
+            .get_type::<HandshakeError>()
+            .call((message,), Some(&kwargs))?;
+        Ok::<_, PyErr>(PyErr::from_value(error))
+    })();
+    built.unwrap_or_else(|err| err)
 }

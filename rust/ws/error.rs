@@ -203,6 +203,8 @@ pub enum UsageError {
     DeflateNeedsMessages,
     /// A compressed message asked for while another one is being compressed elsewhere.
     CompressorBusy,
+    /// Compression asked for where permessage-deflate was not agreed.
+    DeflateNotNegotiated,
 }
 
 /// A setting of the compressor.
@@ -273,6 +275,9 @@ impl fmt::Display for UsageError {
             }
             Self::CompressorBusy => {
                 f.write_str("the compressor is busy with another message of this session")
+            }
+            Self::DeflateNotNegotiated => {
+                f.write_str("permessage-deflate was not agreed for this side")
             }
         }
     }

@@ -44,7 +44,7 @@ impl Default for DeflateConfig {
 }
 
 /// What both sides agreed: the window and context takeover of each direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DeflateAgreement {
     /// The largest window the server compresses with (8 to 15).
     pub server_max_window_bits: u8,

@@ -43,6 +43,10 @@ pub struct Deflater {
 // guarantees) is sound.
 unsafe impl Send for Deflater {}
 
+// SAFETY: a shared reference gives no access to the stream (every method that reaches it takes
+// `&mut self`), so sharing one between threads is sound.
+unsafe impl Sync for Deflater {}
+
 impl Deflater {
     /// A compressor, or None when zlib refuses the settings or cannot allocate its state.
     pub fn new(settings: DeflateSettings) -> Option<Self> {
@@ -161,6 +165,9 @@ pub struct Inflater {
 // SAFETY: as for `Deflater`: the stream's state is owned, and `&mut` keeps use to one thread at a
 // time.
 unsafe impl Send for Inflater {}
+
+// SAFETY: as for `Deflater`: through `&self` only the plain `ended` flag is read.
+unsafe impl Sync for Inflater {}
 
 impl Inflater {
     /// A decompressor for data compressed with a window of at most `2^window_bits` bytes (8 to
