@@ -433,10 +433,13 @@ impl FrameDecoder {
         let start = self.data.len();
         if frame.compressed() {
             self.compressed_len += chunk.len();
-            if let Some(inflater) = &mut self.inflater {
-                inflater.feed(chunk, key, &mut self.data, self.max_frame_size)?;
-            }
-            return self.check_inflated(frame, start);
+            let inflated = match &mut self.inflater {
+                Some(inflater) => inflater.feed(chunk, key, &mut self.data, self.max_frame_size),
+                None => Ok(()),
+            };
+            // Text inflated before a failure is checked first: it came first in the stream.
+            self.check_inflated(frame, start)?;
+            return inflated;
         }
         match key {
             Some(key) => extend_masked(&mut self.data, chunk, key),
@@ -460,10 +463,12 @@ impl FrameDecoder {
     /// Ends a compressed message: the tail, the last output, and the checks on both.
     fn finish_inflating(&mut self, frame: &Incoming) -> Result<(), WsError> {
         let start = self.data.len();
-        if let Some(inflater) = &mut self.inflater {
-            inflater.finish(&mut self.data, self.max_frame_size)?;
-        }
-        self.check_inflated(frame, start)
+        let finished = match &mut self.inflater {
+            Some(inflater) => inflater.finish(&mut self.data, self.max_frame_size),
+            None => Ok(()),
+        };
+        self.check_inflated(frame, start)?;
+        finished
     }
 
     /// Ends a frame received piece by piece: the last checks, then its event if one is due.

@@ -420,3 +420,21 @@ fn settings_are_checked() {
         );
     }
 }
+
+#[test]
+fn what_fails_first_in_the_stream_is_reported_however_it_is_split() {
+    // Invalid text, then data that is not DEFLATE: the text comes first, so 1007 either way.
+    let mut compressor = MessageCompressor::new(settings(15), false);
+    let mut payload = compressor.compress_fragment(b"ok \xff", false);
+    payload.extend_from_slice(&[0xff, 0xff, 0xff]);
+    let wire = frame(FrameType::Text, true, RSV1, &payload);
+    for cut in [1, 7, wire.len()] {
+        let mut decoder = decoder(15, false, 1 << 20);
+        let events = feed(&mut decoder, &wire, cut);
+        assert_eq!(
+            (events, decoder.error()),
+            (vec![], Some(WsError::InvalidUtf8)),
+            "cut {cut}"
+        );
+    }
+}
