@@ -473,16 +473,37 @@ class HttpConnection:
         self._close_gracefully()
         return False
 
-    def _headers_for(self, exchange: _Exchange, response: Response) -> list[tuple[str, str]]:
+    def _headers_for(
+        self, exchange: _Exchange, response: Response
+    ) -> tuple[list[tuple[str, str]], int | None]:
+        """The header fields to send, and the Content-Length the application declared.
+
+        Framing is the server's to write: an application's ``Content-Length`` and
+        ``Transfer-Encoding`` never reach the wire as given, so a response can never carry two
+        framings (a response-smuggling shape). A declared length is honoured for streamed
+        bodies, which then go out unchunked and must match it.
+        """
         headers = response.headers.items()
         has_date = False
         connection = None
+        declared: int | None = None
+        framing = False
         for name, value in headers:
             lowered = name.lower()
             if lowered == "date":
                 has_date = True
             elif lowered == "connection":
                 connection = value
+            elif lowered == "content-length" or lowered == "transfer-encoding":
+                framing = True
+                if lowered == "content-length" and value.strip().isdigit():
+                    declared = int(value.strip())
+        if framing:
+            headers = [
+                (name, value)
+                for name, value in headers
+                if name.lower() not in ("content-length", "transfer-encoding")
+            ]
         extra = [] if has_date else [("Date", _DateCache.now())]
         if connection is not None and "close" in connection.lower():
             exchange.keep_alive = False
@@ -490,7 +511,7 @@ class HttpConnection:
             extra.append(("Connection", "close"))
         elif exchange.request is not None and exchange.request.version == "1.0":
             extra.append(("Connection", "keep-alive"))
-        return headers + extra if extra else headers
+        return (headers + extra if extra else headers), declared
 
     def _write_fixed(self, exchange: _Exchange, response: Response) -> None:
         """Queue a whole response for the next flush; a response that cannot be encoded
@@ -505,7 +526,7 @@ class HttpConnection:
             self._out.append(data)
 
     def _encode_fixed(self, exchange: _Exchange, response: Response) -> bytes:
-        headers = self._headers_for(exchange, response)
+        headers, _ = self._headers_for(exchange, response)
         body = response.body
         assert isinstance(body, bytes)
         request = exchange.request
@@ -517,13 +538,21 @@ class HttpConnection:
         return encode_response(status, headers, body)
 
     async def _stream(self, exchange: _Exchange, response: Response) -> None:
-        """Write a streamed body: chunked for HTTP/1.1, until close for HTTP/1.0."""
+        """Write a streamed body: with its declared length, else chunked for HTTP/1.1 and until
+        close for HTTP/1.0. A body that does not match its declared length drops the connection.
+        """
         request = exchange.request
-        chunked = request is None or request.version != "1.0"
-        if not chunked:
+        headers, declared = self._headers_for(exchange, response)
+        bodiless = response.status in _NO_BODY_STATUSES or response.status < 200
+        chunked = (
+            declared is None and not bodiless and (request is None or request.version != "1.0")
+        )
+        if declared is None and not chunked and not bodiless:
             exchange.keep_alive = False
-        headers = self._headers_for(exchange, response)
-        if chunked:
+            headers, _ = self._headers_for(exchange, response)
+        if declared is not None and not bodiless:
+            headers = [*headers, ("Content-Length", str(declared))]
+        elif chunked:
             headers = [*headers, ("Transfer-Encoding", "chunked")]
         head = encode_response_head(response.status, headers)
         self._flush()
@@ -532,15 +561,21 @@ class HttpConnection:
         body = response.body
         assert isinstance(body, AsyncIterable)
         try:
-            if request is not None and request.method == "HEAD":
+            if bodiless or (request is not None and request.method == "HEAD"):
                 return
+            sent = 0
             async for piece in body:
                 if self._lost:
                     return
+                sent += len(piece)
+                if declared is not None and sent > declared:
+                    raise ValueError(f"the body is longer than its Content-Length {declared}")
                 if piece:
                     self._write(encode_chunk(piece) if chunked else piece)
                 while self._writing_paused and not self._lost:
                     await self._drained.park()
+            if declared is not None and sent != declared:
+                raise ValueError(f"the body ended at {sent} of its Content-Length {declared}")
             if chunked:
                 self._write(encode_last_chunk())
         finally:

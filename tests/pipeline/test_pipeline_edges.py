@@ -216,3 +216,47 @@ async def test_shutdown_drops_connections_that_outlive_the_grace_period() -> Non
         with anyio.fail_after(5):
             assert await read_until_closed(stream) == b""
         await stream.aclose()
+
+
+async def test_an_applications_framing_headers_never_reach_the_wire_twice() -> None:
+    app = App()
+
+    @app.route("/sized-stream")
+    async def sized_stream(request: Request) -> Response:
+        return Response(one_piece(b"abc"), headers={"Content-Length": "3"})
+
+    @app.route("/lying-fixed")
+    def lying_fixed(request: Request) -> Response:
+        return Response(b"four", headers=[("Content-Length", "99"), ("Transfer-Encoding", "x")])
+
+    async with serving(app) as server:
+        stream = await anyio.connect_tcp("127.0.0.1", server.port)
+        async with stream:
+            await stream.send(request("/sized-stream") + request("/lying-fixed"))
+            with anyio.fail_after(5):
+                data = await read_until(stream, b"four")
+    first, _, second = data.partition(b"abcHTTP/1.1")
+    for head in (first, second):
+        assert head.lower().count(b"content-length") == 1
+        assert b"transfer-encoding" not in head.lower()
+    assert b"Content-Length: 3\r\n" in first
+    assert b"Content-Length: 4\r\n" in second
+
+
+async def test_a_stream_shorter_than_its_declared_length_drops_the_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App()
+
+    @app.route("/short")
+    async def short(request: Request) -> Response:
+        return Response(one_piece(b"ab"), headers={"Content-Length": "10"})
+
+    async with serving(app) as server:
+        stream = await anyio.connect_tcp("127.0.0.1", server.port)
+        async with stream:
+            await stream.send(request("/short"))
+            with anyio.fail_after(5):
+                data = await read_until_closed(stream)
+    assert data.endswith(b"\r\n\r\nab")
+    assert "Content-Length 10" in caplog.text
