@@ -4,6 +4,7 @@ The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding)
 sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
 """
 
+from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._wsrs import (
     ChunkedDecoder,
     CloseCode,
@@ -35,7 +36,6 @@ from wsrs.pingpong import pinger, ponger
 from wsrs.pipeline import PipelineJob, start_connection_pipeline
 from wsrs.server import App, Server, serve
 from wsrs.session import DefaultWebSocketSession, WebSocketSession
-from wsrs.timeouts import TimeoutQueue, Timers
 
 __all__ = [
     "App",

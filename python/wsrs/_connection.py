@@ -29,8 +29,9 @@ from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
 from typing import Any
 
-from wsrs._sync import Deferred, Parking, Spawn, clock, new_parking, running_trio
-from wsrs._transport import Transport
+from wsrs._loop.sync import Deferred, Parking, Spawn, clock, new_parking, running_trio
+from wsrs._loop.timers import TimeoutQueue, TimerHandle, Timers
+from wsrs._loop.transport import Transport
 from wsrs._wsrs import (
     EndOfMessage,
     HttpLimits,
@@ -43,7 +44,6 @@ from wsrs._wsrs import (
 )
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
 from wsrs.http import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
-from wsrs.timeouts import TimeoutQueue, TimerHandle, Timers
 
 logger = logging.getLogger("wsrs")
 

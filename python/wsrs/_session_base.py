@@ -17,8 +17,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from wsrs._sync import Deferred, new_parking
-from wsrs._transport import Transport
+from wsrs._loop.sync import Deferred, new_parking
+from wsrs._loop.timers import Timers
+from wsrs._loop.transport import Transport
 from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder
 from wsrs.config import SessionConfig
 from wsrs.exceptions import (
@@ -27,7 +28,6 @@ from wsrs.exceptions import (
     ConnectionClosedOK,
     RemoteProtocolError,
 )
-from wsrs.timeouts import Timers
 
 if TYPE_CHECKING:
     from wsrs._wsrs import ResponseHead

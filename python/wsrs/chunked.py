@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable
 import anyio
 import anyio.abc
 
-from wsrs._sync import Deferred, new_parking
+from wsrs._loop.sync import Deferred, new_parking
 from wsrs._wsrs import ChunkedDecoder, HttpLimits, encode_chunk, encode_last_chunk
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
 from wsrs.http import BodyStream, Headers

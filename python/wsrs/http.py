@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
-from wsrs._sync import Parking, new_parking
+from wsrs._loop.sync import Parking, new_parking
 from wsrs.exceptions import PayloadTooBig
 
 if TYPE_CHECKING:
-    from wsrs._transport import Transport
+    from wsrs._loop.transport import Transport
     from wsrs._wsrs import RequestHead
 
 __all__ = ["BodyStream", "Headers", "HttpHandler", "Request", "Response", "Upgrade"]

@@ -24,15 +24,15 @@ import anyio.abc
 from anyio.streams.tls import TLSStream
 
 from wsrs._connection import DEFAULT_MAX_PIPELINED, HttpConnection
-from wsrs._sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
-from wsrs._transport import StreamTransport, Transport
+from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
+from wsrs._loop.timers import TimeoutQueue, Timers
+from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.config import SessionConfig
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.http import HttpHandler, Request, Response
 from wsrs.session import DefaultWebSocketSession
-from wsrs.timeouts import TimeoutQueue, Timers
 
 __all__ = ["App", "Server", "WebSocketHandler", "serve"]
 

@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
+from wsrs._loop.sync import Deferred
+from wsrs._loop.timers import TimerHandle
 from wsrs._session_base import (
     ABNORMAL,
     NO_STATUS,
@@ -36,11 +38,9 @@ from wsrs._session_base import (
     SessionBase,
     closed_exception,
 )
-from wsrs._sync import Deferred
 from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
 from wsrs.pingpong import PING_TIMEOUT_REASON, ping_payload
-from wsrs.timeouts import TimerHandle
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
 

@@ -20,7 +20,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from wsrs._sync import clock, new_parking
+from wsrs._loop.sync import clock, new_parking
 
 __all__ = ["TimeoutQueue", "TimerHandle", "Timers"]
 

@@ -17,7 +17,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
-from wsrs._sync import Spawn, new_parking, running_trio
+from wsrs._loop.sync import Spawn, new_parking, running_trio
 
 __all__ = ["Consumer", "StreamTransport", "Transport"]
 
