@@ -17,7 +17,6 @@ from wsrs._wsrs import (
     RequestParser,
     __version__,
 )
-from wsrs.chunked import DecoderJob, decode_chunked, encode_chunked
 from wsrs.client import connect
 from wsrs.config import SessionConfig
 from wsrs.exceptions import (
@@ -31,9 +30,10 @@ from wsrs.exceptions import (
     RemoteProtocolError,
     WsrsError,
 )
-from wsrs.http import BodyStream, Headers, Request, Response
+from wsrs.http.chunked import DecoderJob, decode_chunked, encode_chunked
+from wsrs.http.messages import BodyStream, Headers, Request, Response
+from wsrs.http.pipeline import PipelineJob, start_connection_pipeline
 from wsrs.pingpong import pinger, ponger
-from wsrs.pipeline import PipelineJob, start_connection_pipeline
 from wsrs.server import App, Server, serve
 from wsrs.session import DefaultWebSocketSession, WebSocketSession
 

@@ -31,7 +31,7 @@ from wsrs.exceptions import (
 
 if TYPE_CHECKING:
     from wsrs._wsrs import ResponseHead
-    from wsrs.http import Request
+    from wsrs.http.messages import Request
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from wsrs.http import Request, Response
+from wsrs.http.messages import Request, Response
 from wsrs.server import App
 from wsrs.session import DefaultWebSocketSession
 

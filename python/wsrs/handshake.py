@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from wsrs._wsrs import ResponseHead
 from wsrs.exceptions import HandshakeError
-from wsrs.http import Headers, Request
+from wsrs.http.messages import Headers, Request
 
 __all__ = [
     "accept_key",

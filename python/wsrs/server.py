@@ -23,7 +23,6 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSStream
 
-from wsrs._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
 from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._loop.transport import StreamTransport, Transport
@@ -31,7 +30,8 @@ from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.config import SessionConfig
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
-from wsrs.http import HttpHandler, Request, Response
+from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
+from wsrs.http.messages import HttpHandler, Request, Response
 from wsrs.session import DefaultWebSocketSession
 
 __all__ = ["App", "Server", "WebSocketHandler", "serve"]

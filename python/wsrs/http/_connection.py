@@ -43,7 +43,7 @@ from wsrs._wsrs import (
     encode_response_head,
 )
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
-from wsrs.http import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
+from wsrs.http.messages import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 
 logger = logging.getLogger("wsrs")
 

@@ -17,7 +17,7 @@ import anyio.abc
 from wsrs._loop.sync import Deferred, new_parking
 from wsrs._wsrs import ChunkedDecoder, HttpLimits, encode_chunk, encode_last_chunk
 from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
-from wsrs.http import BodyStream, Headers
+from wsrs.http.messages import BodyStream, Headers
 
 __all__ = ["DecoderJob", "decode_chunked", "encode_chunked"]
 

@@ -32,12 +32,12 @@ import anyio
 import anyio.abc
 from anyio.streams.stapled import StapledByteStream
 
-from wsrs._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs._loop.sync import Deferred, spawner
 from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._loop.transport import StreamTransport
 from wsrs._wsrs import HttpLimits
-from wsrs.http import HttpHandler
+from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
+from wsrs.http.messages import HttpHandler
 
 __all__ = ["DEFAULT_MAX_PIPELINED", "PipelineJob", "start_connection_pipeline"]
 
