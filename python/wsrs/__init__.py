@@ -18,7 +18,6 @@ from wsrs._wsrs import (
     __version__,
 )
 from wsrs.client import connect
-from wsrs.config import SessionConfig
 from wsrs.exceptions import (
     ConnectionClosed,
     ConnectionClosedError,
@@ -33,9 +32,10 @@ from wsrs.exceptions import (
 from wsrs.http.chunked import DecoderJob, decode_chunked, encode_chunked
 from wsrs.http.messages import BodyStream, Headers, Request, Response
 from wsrs.http.pipeline import PipelineJob, start_connection_pipeline
-from wsrs.pingpong import pinger, ponger
 from wsrs.server import App, Server, serve
-from wsrs.session import DefaultWebSocketSession, WebSocketSession
+from wsrs.ws.config import SessionConfig
+from wsrs.ws.pingpong import pinger, ponger
+from wsrs.ws.session import DefaultWebSocketSession, WebSocketSession
 
 __all__ = [
     "App",

@@ -17,7 +17,7 @@ from wsrs.client import connect
 from wsrs.demo import demo_app
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.server import serve
-from wsrs.session import DefaultWebSocketSession
+from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["main"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from wsrs.http.messages import Request, Response
 from wsrs.server import App
-from wsrs.session import DefaultWebSocketSession
+from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["PAGE", "demo_app"]
 

@@ -27,12 +27,12 @@ from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner,
 from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
-from wsrs.config import SessionConfig
 from wsrs.exceptions import ConnectionClosed, HandshakeError
-from wsrs.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs.http.messages import HttpHandler, Request, Response
-from wsrs.session import DefaultWebSocketSession
+from wsrs.ws.config import SessionConfig
+from wsrs.ws.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
+from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["App", "Server", "WebSocketHandler", "serve"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import wsrs
-import wsrs.frames
+import wsrs.ws.frames
 from wsrs._wsrs import CloseCode, CloseReason, Frame, FrameType, apply_mask
 
 OPCODES = {"TEXT": 1, "BINARY": 2, "CLOSE": 8, "PING": 9, "PONG": 10}
@@ -203,7 +203,7 @@ def test_apply_mask_needs_a_4_byte_key(key: bytes) -> None:
 
 
 def test_frames_module_re_exports_the_types() -> None:
-    assert wsrs.frames.__all__ == ["CloseCode", "CloseReason", "Frame", "FrameType"]
-    for name in wsrs.frames.__all__:
-        assert getattr(wsrs, name) is getattr(wsrs.frames, name)
+    assert wsrs.ws.frames.__all__ == ["CloseCode", "CloseReason", "Frame", "FrameType"]
+    for name in wsrs.ws.frames.__all__:
+        assert getattr(wsrs, name) is getattr(wsrs.ws.frames, name)
         assert name in wsrs.__all__

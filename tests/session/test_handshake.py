@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import serving
 from tests.wire import RawClient
 from wsrs import App, DefaultWebSocketSession, HandshakeError, Request, Response, connect
-from wsrs.handshake import accept_key
+from wsrs.ws.handshake import accept_key
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ from tests.conftest import BACKENDS, UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, frame
 from wsrs import DefaultWebSocketSession, Request, Response, TimeoutQueue, Timers, connect
-from wsrs.handshake import accept_key
+from wsrs.ws.handshake import accept_key
 
 pytestmark = pytest.mark.anyio
 

@@ -29,7 +29,9 @@ import anyio
 
 from wsrs._loop.sync import Deferred
 from wsrs._loop.timers import TimerHandle
-from wsrs._session_base import (
+from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
+from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
+from wsrs.ws._session_base import (
     ABNORMAL,
     NO_STATUS,
     NORMAL_CLOSE,
@@ -38,9 +40,7 @@ from wsrs._session_base import (
     SessionBase,
     closed_exception,
 )
-from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
-from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
-from wsrs.pingpong import PING_TIMEOUT_REASON, ping_payload
+from wsrs.ws.pingpong import PING_TIMEOUT_REASON, ping_payload
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
 

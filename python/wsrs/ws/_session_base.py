@@ -1,6 +1,6 @@
 """What the raw and the default WebSocket session share: transport, flow control, inbox, flush.
 
-A session is an asyncio-style protocol over a `Transport` (see `_transport.py`): each socket read
+A session is an asyncio-style protocol over a `Transport` (`_loop.transport`): each socket read
 reaches `data_received` once; `send_nowait` encodes in Rust and writes straight to the transport.
 Back-pressure works both ways. Incoming: while `incoming_capacity` items wait unread, the socket
 is not read. Outgoing: while `write_limit` bytes wait for the socket, `send` waits. With a message
@@ -21,13 +21,13 @@ from wsrs._loop.sync import Deferred, new_parking
 from wsrs._loop.timers import Timers
 from wsrs._loop.transport import Transport
 from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder
-from wsrs.config import SessionConfig
 from wsrs.exceptions import (
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
     RemoteProtocolError,
 )
+from wsrs.ws.config import SessionConfig
 
 if TYPE_CHECKING:
     from wsrs._wsrs import ResponseHead
