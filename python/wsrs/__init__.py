@@ -32,7 +32,7 @@ from wsrs.exceptions import (
 from wsrs.http.chunked import DecoderJob, decode_chunked, encode_chunked
 from wsrs.http.messages import BodyStream, Headers, Request, Response
 from wsrs.http.pipeline import PipelineJob, start_connection_pipeline
-from wsrs.server.server import App, Server, serve
+from wsrs.server import App, Server, serve
 from wsrs.ws.config import SessionConfig
 from wsrs.ws.pingpong import pinger, ponger
 from wsrs.ws.session import DefaultWebSocketSession, WebSocketSession

@@ -16,7 +16,7 @@ from wsrs._wsrs import DEFAULT_MAX_FRAME_SIZE
 from wsrs.client import connect
 from wsrs.demo import demo_app
 from wsrs.exceptions import ConnectionClosed, HandshakeError
-from wsrs.server.server import serve
+from wsrs.server import serve
 from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["main"]

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from wsrs.http.messages import Request, Response
-from wsrs.server.server import App
+from wsrs.server.app import App
 from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["PAGE", "demo_app"]

@@ -1,9 +1,9 @@
 """`wsrs.serve`: one server for pages, plain HTTP endpoints and WebSockets, on asyncio or trio.
 
-Every connection runs the HTTP pipeline (`pipeline.py`); a request to a WebSocket route is checked
-as an opening handshake (`handshake.py`) and, once answered with 101, the same transport is handed
-to a `DefaultWebSocketSession` that runs the route's handler. On asyncio the transport is the
-event loop's own (a protocol per connection, no task until a handler needs one); on trio it is
+Every connection runs the HTTP engine (`wsrs.http`); a request to a WebSocket route is checked
+as an opening handshake (`wsrs.ws.handshake`) and, once answered with 101, the same transport is
+handed to a `DefaultWebSocketSession` that runs the route's handler. On asyncio the transport is
+the event loop's own (a protocol per connection, no task until a handler needs one); on trio it is
 anyio's socket stream. Shutting down stops accepting, closes idle keep-alive connections, closes
 sessions with 1001 "going away", waits up to `shutdown_timeout`, then cancels what is left.
 """
@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine
 from contextlib import AsyncExitStack, suppress
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -29,94 +28,17 @@ from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
-from wsrs.http.messages import HttpHandler, Request, Response
+from wsrs.http.messages import Request, Response
+from wsrs.server.app import App, WebSocketRoute
 from wsrs.ws.config import SessionConfig
 from wsrs.ws.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.ws.session import DefaultWebSocketSession
 
-__all__ = ["App", "Server", "WebSocketHandler", "serve"]
+__all__ = ["Server", "serve"]
 
 logger = logging.getLogger("wsrs")
 
-WebSocketHandler = Callable[[DefaultWebSocketSession], Awaitable[None]]
-"""A WebSocket route's handler: runs for the session's lifetime; the session closes after it."""
-AcceptHook = Callable[[Request], Awaitable[Response | None]]
-"""Runs before a WebSocket is accepted; a `Response` it returns refuses the handshake."""
-
 GOING_AWAY = CloseReason(1001, "Server is going down")
-H = TypeVar("H", bound=HttpHandler)
-W = TypeVar("W", bound=WebSocketHandler)
-
-
-@dataclass(frozen=True)
-class WebSocketRoute:
-    """A WebSocket endpoint and how its handshakes are answered."""
-
-    handler: WebSocketHandler
-    subprotocols: Sequence[str] = ()
-    """Subprotocols we speak, in order of preference; the first the client offers is chosen."""
-    origins: Sequence[str] | None = None
-    """Allowed ``Origin`` values (403 for others); None allows any origin."""
-    headers: Sequence[tuple[str, str]] = ()
-    """Extra header fields of the 101 response."""
-    accept: AcceptHook | None = None
-    """Checks a handshake before it is accepted; a returned `Response` refuses it."""
-
-
-@dataclass
-class _HttpRoute:
-    handler: HttpHandler
-    methods: frozenset[str] = field(default_factory=lambda: frozenset({"GET", "HEAD"}))
-
-
-class App:
-    """Routes by exact path: HTTP handlers with `route`, WebSocket handlers with `websocket`."""
-
-    def __init__(self) -> None:
-        self._http: dict[str, _HttpRoute] = {}
-        self._websocket: dict[str, WebSocketRoute] = {}
-
-    def route(self, path: str, *, methods: Sequence[str] = ("GET", "HEAD")) -> Callable[[H], H]:
-        """Register a plain HTTP handler for `path` (a decorator)."""
-
-        def register(handler: H) -> H:
-            self._http[path] = _HttpRoute(handler, frozenset(m.upper() for m in methods))
-            return handler
-
-        return register
-
-    def websocket(
-        self,
-        path: str,
-        *,
-        subprotocols: Sequence[str] = (),
-        origins: Sequence[str] | None = None,
-        headers: Sequence[tuple[str, str]] = (),
-        accept: AcceptHook | None = None,
-    ) -> Callable[[W], W]:
-        """Register a WebSocket handler for `path` (a decorator); see `WebSocketRoute`."""
-
-        def register(handler: W) -> W:
-            self._websocket[path] = WebSocketRoute(
-                handler, tuple(subprotocols), origins, tuple(headers), accept
-            )
-            return handler
-
-        return register
-
-    def http_route(self, request: Request) -> Response | Awaitable[Response] | WebSocketRoute:
-        """What answers `request`: a WebSocket route, or the HTTP handler's result."""
-        path = request.path
-        websocket = self._websocket.get(path)
-        if websocket is not None:
-            return websocket
-        route = self._http.get(path)
-        if route is None:
-            return Response.text("Not Found\n", 404)
-        if request.method not in route.methods:
-            allow = ", ".join(sorted(route.methods))
-            return Response.text("Method Not Allowed\n", 405, [("Allow", allow)])
-        return route.handler(request)
 
 
 class Server:
