@@ -37,11 +37,13 @@ async def demo_server(backend: str) -> AsyncIterator[int]:
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "uvloop", "trio"])
-async def test_demo_server_serves_its_four_endpoints(backend: str) -> None:
+async def test_demo_server_serves_its_page_assets_and_endpoints(backend: str) -> None:
     async with demo_server(backend) as port:
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient() as http:
             page = await http.get(f"{base}/")
+            script = await http.get(f"{base}/static/app.js")
+            style = await http.get(f"{base}/static/style.css")
             hello = await http.get(f"{base}/hello")
             echoed = await http.post(f"{base}/echo-body", content=b"body \x00\xff" * 10_000)
             missing = await http.get(f"{base}/nowhere")
@@ -51,8 +53,12 @@ async def test_demo_server_serves_its_four_endpoints(backend: str) -> None:
             await ws.send(b"\x01\x02")
             assert await ws.receive() == b"\x01\x02"
     assert page.status_code == 200
-    assert "new WebSocket" in page.text
+    assert '<script src="/static/app.js">' in page.text
     assert page.headers["content-type"].startswith("text/html")
+    assert "new WebSocket" in script.text
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "#log" in style.text
+    assert style.headers["content-type"].startswith("text/css")
     assert (hello.status_code, hello.text) == (200, "Hello, World!")
     assert echoed.content == b"body \x00\xff" * 10_000
     assert missing.status_code == 404

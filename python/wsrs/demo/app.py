@@ -1,6 +1,7 @@
 """The demo server of `python -m wsrs serve`: a page, an echo WebSocket and two HTTP endpoints.
 
-- ``GET /``: a small page that opens a WebSocket to ``/echo`` and shows what comes back.
+- ``GET /``: a small page (``static/``) that opens a WebSocket to ``/echo`` and shows what comes
+  back.
 - ``/echo``: a WebSocket that sends every message back unchanged (text as text, binary as
   binary), up to the session's `max_frame_size`.
 - ``GET /hello``: ``Hello, World!`` as plain text.
@@ -9,65 +10,40 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from wsrs.http.messages import Request, Response
 from wsrs.server.app import App
 from wsrs.ws.session import DefaultWebSocketSession
 
-__all__ = ["PAGE", "demo_app"]
+__all__ = ["demo_app"]
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>wsrs echo</title>
-<style>
-  body { font: 16px/1.4 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; }
-  #log { border: 1px solid #ccc; min-height: 12rem; padding: .5rem; white-space: pre-wrap; }
-  .sent { color: #555; } .received { color: #075; } .status { color: #a50; }
-</style>
-</head>
-<body>
-<h1>wsrs echo</h1>
-<p id="state" class="status">connecting…</p>
-<form id="form"><input id="message" autocomplete="off" autofocus placeholder="Type a message">
-<button>Send</button></form>
-<div id="log"></div>
-<script>
-const log = document.getElementById("log");
-const state = document.getElementById("state");
-function show(text, kind) {
-  const line = document.createElement("div");
-  line.className = kind;
-  line.textContent = text;
-  log.appendChild(line);
+STATIC = resources.files("wsrs.demo") / "static"
+"""The page's files, shipped as package data."""
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
 }
-const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-const socket = new WebSocket(scheme + location.host + "/echo");
-socket.onopen = () => { state.textContent = "connected"; };
-socket.onclose = (event) => { state.textContent = "closed (" + event.code + ")"; };
-socket.onmessage = (event) => { show("< " + event.data, "received"); };
-document.getElementById("form").onsubmit = (event) => {
-  event.preventDefault();
-  const input = document.getElementById("message");
-  if (input.value && socket.readyState === WebSocket.OPEN) {
-    socket.send(input.value);
-    show("> " + input.value, "sent");
-    input.value = "";
-  }
-};
-</script>
-</body>
-</html>
-"""
+
+
+def _static_route(app: App, path: str, name: str) -> None:
+    """Serve the static file `name` at `path`, read once when the app is made."""
+    body = (STATIC / name).read_bytes()
+    content_type = CONTENT_TYPES[name[name.rindex(".") :]]
+
+    @app.route(path)
+    def serve_file(request: Request) -> Response:
+        return Response(body, content_type=content_type)
 
 
 def demo_app() -> App:
     """The demo's routes."""
     app = App()
 
-    @app.route("/")
-    async def index(request: Request) -> Response:
-        return Response.html(PAGE)
+    _static_route(app, "/", "index.html")
+    for asset in ("app.js", "style.css"):
+        _static_route(app, f"/static/{asset}", asset)
 
     @app.route("/hello")
     def hello(request: Request) -> Response:
