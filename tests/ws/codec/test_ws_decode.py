@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.codec._ws_wire import KEY, Err, decode, frame, from_server
+from tests.ws.codec._ws_wire import KEY, Err, decode, frame, from_server
 from wsrs import PayloadTooBig, RemoteProtocolError
 from wsrs._wsrs import DEFAULT_MAX_FRAME_SIZE, Frame, FrameDecoder, FrameType
 

@@ -13,7 +13,7 @@ import websockets
 import websockets.asyncio.client
 
 from tests.helpers import AsyncioThread, asyncio_thread, serving, websocket_app
-from tests.session.test_close_handshake import Recorder
+from tests.ws.session.test_close_handshake import Recorder
 from wsrs import CloseReason, DefaultWebSocketSession, Server
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from tests.helpers import read_until, read_until_closed, serving
-from tests.pipeline.test_pipeline import H11Client, request
+from tests.http.test_pipeline import H11Client, request
 from wsrs import App, DefaultWebSocketSession, Request, Response
 
 pytestmark = pytest.mark.anyio

@@ -6,8 +6,8 @@ import anyio
 import pytest
 
 from tests.helpers import serving, websocket_app
-from tests.session.test_close_handshake import BINARY, CLOSE, PING, PONG, TEXT, Recorder
 from tests.wire import RawClient, frame
+from tests.ws.session.test_close_handshake import BINARY, CLOSE, PING, PONG, TEXT, Recorder
 from wsrs import CloseReason, DefaultWebSocketSession
 
 pytestmark = pytest.mark.anyio

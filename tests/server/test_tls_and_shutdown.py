@@ -9,7 +9,7 @@ import pytest
 import trustme
 
 from tests.helpers import serving, websocket_app
-from tests.session.test_close_handshake import Recorder
+from tests.ws.session.test_close_handshake import Recorder
 from wsrs import (
     CloseReason,
     ConnectionClosedOK,
