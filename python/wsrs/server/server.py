@@ -270,6 +270,13 @@ class Server:
         ]
         if subprotocol is not None:
             headers.append(("Sec-WebSocket-Protocol", subprotocol))
+        deflate = None
+        compression = self.session_config.compression
+        if compression is not None:
+            negotiated = compression.negotiate(request.headers.get_all("Sec-WebSocket-Extensions"))
+            if negotiated is not None:
+                deflate, answer = negotiated
+                headers.append(("Sec-WebSocket-Extensions", answer))
         headers.extend(route.headers)
 
         def take_over(transport: Transport, already_read: bytes) -> Coroutine[Any, Any, None]:
@@ -280,6 +287,7 @@ class Server:
                 config=self.session_config,
                 timers=self._timers,
                 subprotocol=subprotocol,
+                deflate=deflate,
             )
             session.request = request
             self._sessions.add(session)
@@ -320,6 +328,6 @@ def serve(app: App, host: str = "127.0.0.1", port: int = 0, **options: Any) -> S
     `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `max_pipelined`,
     `shutdown_timeout`, `reuse_port`, `backlog`) and the `SessionConfig` fields
     (`max_frame_size`, `ping_interval`, `timeout`, `close_timeout`, `incoming_capacity`,
-    `write_limit`) for every WebSocket session.
+    `write_limit`, `compression`) for every WebSocket session.
     """
     return Server(app, host, port, **options)

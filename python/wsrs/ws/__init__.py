@@ -1,8 +1,10 @@
 """WebSocket sessions (RFC 6455) over the Rust codec: the raw and the default session (`session`,
-on their shared base), keep-alive (`pingpong`), the opening handshake (`handshake`), every limit
-and timing of a session (`config`) and the frame types (`frames`)."""
+on their shared base), keep-alive (`pingpong`), the opening handshake (`handshake`),
+permessage-deflate's settings and negotiation (`deflate`), every limit and timing of a session
+(`config`) and the frame types (`frames`)."""
 
 from wsrs.ws.config import SessionConfig
+from wsrs.ws.deflate import Deflate, PerMessageDeflate
 from wsrs.ws.frames import CloseCode, CloseReason, Frame, FrameType
 from wsrs.ws.pingpong import pinger, ponger
 from wsrs.ws.session import DefaultWebSocketSession, WebSocketSession
@@ -11,8 +13,10 @@ __all__ = [
     "CloseCode",
     "CloseReason",
     "DefaultWebSocketSession",
+    "Deflate",
     "Frame",
     "FrameType",
+    "PerMessageDeflate",
     "SessionConfig",
     "WebSocketSession",
     "pinger",

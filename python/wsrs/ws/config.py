@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wsrs._wsrs import DEFAULT_MAX_FRAME_SIZE
+from wsrs.ws.deflate import DEFAULT_COMPRESSION, Deflate
 
 __all__ = ["SessionConfig"]
 
@@ -36,6 +37,10 @@ class SessionConfig:
 
     write_limit: int = 64 * 1024
     """Bytes buffered for the socket before `send` waits for it to drain (the outgoing bound)."""
+
+    compression: Deflate | None = DEFAULT_COMPRESSION
+    """permessage-deflate, negotiated when the peer offers or accepts it; None turns it off.
+    See `Deflate` for the settings and what each costs."""
 
     def __post_init__(self) -> None:
         if self.max_frame_size < 1:
