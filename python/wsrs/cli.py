@@ -18,6 +18,7 @@ from wsrs.client import connect
 from wsrs.demo import demo_app
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.server import serve
+from wsrs.ws.deflate import DEFAULT_COMPRESSION
 from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["main"]
@@ -33,8 +34,13 @@ def _backend(name: str) -> tuple[str, dict[str, Any]]:
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    compression = None if args.no_compression else DEFAULT_COMPRESSION
     async with serve(
-        demo_app(), args.host, args.port, max_frame_size=args.max_frame_size
+        demo_app(),
+        args.host,
+        args.port,
+        max_frame_size=args.max_frame_size,
+        compression=compression,
     ) as server:
         print(f"wsrs demo on http://{args.host}:{server.port}/ ({args.backend})", flush=True)
         async with anyio.create_task_group() as tasks:
@@ -53,7 +59,10 @@ async def _stop_on_signal(scope: anyio.CancelScope) -> None:
 
 async def _client(args: argparse.Namespace) -> None:
     try:
-        async with connect(args.url, max_frame_size=args.max_frame_size) as ws:
+        compression = None if args.no_compression else DEFAULT_COMPRESSION
+        async with connect(
+            args.url, max_frame_size=args.max_frame_size, compression=compression
+        ) as ws:
             print(f"Connected to {args.url}.", flush=True)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_print_incoming, ws, tg.cancel_scope)
@@ -96,10 +105,16 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000)
     server.add_argument("--backend", choices=["asyncio", "uvloop", "trio"], default="asyncio")
     server.add_argument("--max-frame-size", type=int, default=DEMO_MAX_FRAME_SIZE)
+    server.add_argument(
+        "--no-compression", action="store_true", help="decline permessage-deflate offers"
+    )
     client = commands.add_parser("client", help="an interactive client")
     client.add_argument("url")
     client.add_argument("--backend", choices=["asyncio", "uvloop", "trio"], default="asyncio")
     client.add_argument("--max-frame-size", type=int, default=DEFAULT_MAX_FRAME_SIZE)
+    client.add_argument(
+        "--no-compression", action="store_true", help="do not offer permessage-deflate"
+    )
     return parser
 
 

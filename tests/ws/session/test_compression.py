@@ -14,8 +14,8 @@ import pytest
 
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, frame
-from tests.ws.session.test_close_handshake import BINARY, CLOSE, TEXT
-from wsrs import App, Deflate, DefaultWebSocketSession, Frame, PerMessageDeflate, connect
+from tests.ws.session.test_close_handshake import BINARY, CLOSE
+from wsrs import App, DefaultWebSocketSession, Deflate, Frame, PerMessageDeflate, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -49,15 +49,18 @@ async def test_server_and_client_agree_and_messages_round_trip() -> None:
         seen.append(ws.compression)
         await echo(ws)
 
-    async with serving(websocket_app(handler)) as server:
-        async with connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
-            assert ws.compression == AGREED
-            for message in ["", "é" * 5000, b"\x00" * 70_000, prose(300_000), bytes(range(256))]:
-                await ws.send(message)
-                assert await ws.receive() == message
-            await ws.send(Frame.text("frag", fin=False))
-            await ws.send(Frame.text("mented"))
-            assert await ws.receive() == "fragmented"
+    messages = ["", "é" * 5000, b"\x00" * 70_000, prose(300_000), bytes(range(256))]
+    async with (
+        serving(websocket_app(handler)) as server,
+        connect(f"ws://127.0.0.1:{server.port}/ws") as ws,
+    ):
+        assert ws.compression == AGREED
+        for message in messages:
+            await ws.send(message)
+            assert await ws.receive() == message
+        await ws.send(Frame.text("frag", fin=False))
+        await ws.send(Frame.text("mented"))
+        assert await ws.receive() == "fragmented"
     assert seen == [AGREED]
 
 

@@ -1,6 +1,8 @@
-// The demo page: a WebSocket to /echo; what you type is sent, what comes back is shown.
+// The demo page: a WebSocket to /echo; what you type is sent, what comes back is shown, and the
+// extensions the browser and the server agreed (permessage-deflate unless turned off).
 const log = document.getElementById("log");
 const state = document.getElementById("state");
+const compression = document.getElementById("compression");
 function show(text, kind) {
   const line = document.createElement("div");
   line.className = kind;
@@ -9,7 +11,10 @@ function show(text, kind) {
 }
 const scheme = location.protocol === "https:" ? "wss://" : "ws://";
 const socket = new WebSocket(scheme + location.host + "/echo");
-socket.onopen = () => { state.textContent = "connected"; };
+socket.onopen = () => {
+  state.textContent = "connected";
+  compression.textContent = socket.extensions || "off";
+};
 socket.onclose = (event) => { state.textContent = "closed (" + event.code + ")"; };
 socket.onmessage = (event) => { show("< " + event.data, "received"); };
 document.getElementById("form").onsubmit = (event) => {
