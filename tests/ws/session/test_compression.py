@@ -49,7 +49,7 @@ async def test_server_and_client_agree_and_messages_round_trip() -> None:
         seen.append(ws.compression)
         await echo(ws)
 
-    messages = ["", "é" * 5000, b"\x00" * 70_000, prose(300_000), bytes(range(256))]
+    messages: list[str | bytes] = ["", "é" * 5000, b"\x00" * 70_000, prose(300_000), b"\xff"]
     async with (
         serving(websocket_app(handler)) as server,
         connect(f"ws://127.0.0.1:{server.port}/ws") as ws,
@@ -66,15 +66,15 @@ async def test_server_and_client_agree_and_messages_round_trip() -> None:
 
 @pytest.mark.parametrize(
     ("server_side", "client_side"),
-    [({"compression": None}, {}), ({}, {"compression": None})],
+    [(None, Deflate()), (Deflate(), None)],
     ids=["server-off", "client-off"],
 )
 async def test_either_side_can_turn_it_off(
-    server_side: dict[str, object], client_side: dict[str, object]
+    server_side: Deflate | None, client_side: Deflate | None
 ) -> None:
     async with (
-        serving(websocket_app(echo), **server_side) as server,
-        connect(f"ws://127.0.0.1:{server.port}/ws", **client_side) as ws,
+        serving(websocket_app(echo), compression=server_side) as server,
+        connect(f"ws://127.0.0.1:{server.port}/ws", compression=client_side) as ws,
     ):
         assert ws.compression is None
         await ws.send("x" * 1000)
