@@ -58,6 +58,10 @@ format: $(STAMP)
 	ruff check --fix-only python tests benches
 	ruff format python tests benches
 
+.PHONY: autobahn  ## The whole Autobahn suite with compression (12.*, 13.*), server and client, asyncio and trio
+autobahn: build
+	AUTOBAHN=full $(PY) -m pytest tests/ws/test_autobahn.py --timeout 7200 -v
+
 .PHONY: demo  ## Build and start the demo server on http://$(HOST):$(PORT)/
 demo: build
 	$(PY) -m wsrs serve --host $(HOST) --port $(PORT)
