@@ -62,6 +62,10 @@ format: $(STAMP)
 autobahn: build
 	AUTOBAHN=full $(PY) -m pytest tests/ws/test_autobahn.py --timeout 7200 -v
 
+.PHONY: soak  ## 100 000 compressed sends cancelled at random, with pings and fragments, asyncio and trio
+soak: build
+	SOAK_SENDS=100000 $(PY) -m pytest tests/ws/session/test_compression_soak.py --timeout 3600 -s -v
+
 .PHONY: demo  ## Build and start the demo server on http://$(HOST):$(PORT)/
 demo: build
 	$(PY) -m wsrs serve --host $(HOST) --port $(PORT)

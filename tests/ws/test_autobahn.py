@@ -21,7 +21,7 @@ import kosoku
 import pytest
 
 from tests.helpers import asyncio_thread, serving, websocket_app
-from wsrs import ConnectionClosed, Deflate, DefaultWebSocketSession, connect
+from wsrs import ConnectionClosed, DefaultWebSocketSession, Deflate, connect
 
 pytestmark = [
     pytest.mark.anyio,
