@@ -62,6 +62,10 @@ format: $(STAMP)
 autobahn: build
 	AUTOBAHN=full $(PY) -m pytest tests/ws/test_autobahn.py --timeout 7200 -v
 
+.PHONY: bench-autobahn  ## The whole Autobahn suite against wsrs and websockets: verdict counts and run times
+bench-autobahn: build
+	$(PY) -m benches.autobahn
+
 .PHONY: soak  ## 100 000 compressed sends cancelled at random, with pings and fragments, asyncio and trio
 soak: build
 	SOAK_SENDS=100000 $(PY) -m pytest tests/ws/session/test_compression_soak.py --timeout 3600 -s -v
@@ -76,6 +80,7 @@ bench: system-deps build
 	$(PY) -m benches.http_parse
 	$(PY) -m benches.roundtrip
 	$(PY) -m benches.http_server
+	$(PY) -m benches.deflate
 
 .PHONY: fuzz  ## Run each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain)
 fuzz:
