@@ -66,6 +66,10 @@ autobahn: build
 bench-autobahn: build
 	$(PY) -m benches.autobahn
 
+.PHONY: bench-zlib  ## Memory per idle zlib context and speed: stock zlib against zlib-rs
+bench-zlib:
+	cargo run --release --quiet --manifest-path benches/zlib_contexts/Cargo.toml
+
 .PHONY: soak  ## 100 000 compressed sends cancelled at random, with pings and fragments, asyncio and trio
 soak: build
 	SOAK_SENDS=100000 $(PY) -m pytest tests/ws/session/test_compression_soak.py --timeout 3600 -s -v
