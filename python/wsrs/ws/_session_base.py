@@ -83,6 +83,7 @@ class SessionBase(Generic[T]):
         "_encoder",
         "_held",
         "_inbox",
+        "_off_loop_min",
         "_incoming_end",
         "_lost",
         "_on_message",
@@ -138,9 +139,14 @@ class SessionBase(Generic[T]):
                 min_size=compression.min_size,
             )
             self._predicate = compression.predicate
+            # None when this side cannot compress (an agreed window of 8): nothing goes off loop.
+            self._off_loop_min: int | None = (
+                max(OFF_LOOP_MIN, compression.min_size) if self._encoder.compression else None
+            )
         else:
             self._encoder = FrameEncoder(masking=client)
             self._predicate = None
+            self._off_loop_min = None
         self._compressing = False
         self._held: deque[tuple[Frame | str | bytes, bool | None]] = deque()
         self._inbox: deque[T] = deque()
@@ -349,7 +355,10 @@ class SessionBase(Generic[T]):
             self._close_written or self._connection_lost
         ):
             await self._writers.park()
-        whole = self._off_loop(message) if compress is not False else None
+        threshold = self._off_loop_min
+        whole = None
+        if threshold is not None and compress is not False and type(message) is not Frame:
+            whole = self._off_loop(message, threshold)
         if whole is None:
             self.send_nowait(message, compress)
         elif compress is None and self._predicate is not None and not self._predicate(whole):
@@ -357,11 +366,12 @@ class SessionBase(Generic[T]):
         else:
             await self._send_compressed_off_loop(whole)
 
-    def _off_loop(self, message: Frame | str | bytes) -> str | bytes | None:
+    @staticmethod
+    def _off_loop(message: Frame | str | bytes, threshold: int) -> str | bytes | None:
         """`message` when it is a whole message to compress on a worker thread, else None."""
-        if isinstance(message, Frame) or not self._encoder.compression:
+        if isinstance(message, Frame):
             return None
-        return message if len(message) >= max(OFF_LOOP_MIN, self._encoder.min_size) else None
+        return message if len(message) >= threshold else None
 
     async def _send_compressed_off_loop(self, message: str | bytes) -> None:
         """Compress `message` on a worker thread, then write it; see the module docstring."""
