@@ -62,20 +62,12 @@ async def serve_websockets(host: str, port: int, settings: str) -> None:
 
 
 async def serve_aiohttp(host: str, port: int, settings: str) -> None:
-    from aiohttp import WSMsgType, web
+    from aiohttp import web
 
-    async def echo(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(compress=settings != "off", max_msg_size=MAX_MESSAGE_SIZE)
-        await ws.prepare(request)
-        async for msg in ws:
-            if msg.type == WSMsgType.BINARY:
-                await ws.send_bytes(msg.data)
-            elif msg.type == WSMsgType.TEXT:
-                await ws.send_str(msg.data)
-        return ws
+    from benches.servers.aiohttp_server import echo_handler
 
     app = web.Application()
-    app.router.add_get("/echo", echo)
+    app.router.add_get("/echo", echo_handler(compress=settings != "off"))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

@@ -451,10 +451,15 @@ impl FrameDecoder {
         Ok(())
     }
 
+    /// True when a compressed message inflates to text to validate (no other extension bits).
+    fn inflates_to_text(&self, frame: &Incoming) -> bool {
+        let rsv = self.message.map_or(frame.rsv, |open| open.rsv);
+        frame.frame_type == FrameType::Text && rsv & !RSV1 == 0
+    }
+
     /// Checks the text a compressed Text message inflated to from `start` on.
     fn check_inflated(&mut self, frame: &Incoming, start: usize) -> Result<(), WsError> {
-        let rsv = self.message.map_or(frame.rsv, |open| open.rsv);
-        if frame.frame_type == FrameType::Text && rsv & !RSV1 == 0 {
+        if self.inflates_to_text(frame) {
             self.utf8.feed(&self.data[start..])?;
         }
         Ok(())
@@ -468,7 +473,11 @@ impl FrameDecoder {
             None => Ok(()),
         };
         self.check_inflated(frame, start)?;
-        finished
+        finished?;
+        if self.inflates_to_text(frame) {
+            self.utf8.finish()?;
+        }
+        Ok(())
     }
 
     /// Ends a frame received piece by piece: the last checks, then its event if one is due.
@@ -504,14 +513,7 @@ impl FrameDecoder {
         };
         if frame.compressed() && frame.fin {
             rsv &= !RSV1;
-            let checked = self.finish_inflating(frame).and_then(|()| {
-                if frame.frame_type == FrameType::Text && rsv == 0 {
-                    self.utf8.finish()
-                } else {
-                    Ok(())
-                }
-            });
-            if let Err(err) = checked {
+            if let Err(err) = self.finish_inflating(frame) {
                 self.fail(err);
                 return Ok(());
             }
