@@ -36,7 +36,9 @@ pub(crate) struct Found {
 /// The delimiter of one boundary and the state of the search for it.
 pub(crate) struct Finder {
     delimiter: Vec<u8>,
-    search: memmem::Finder<'static>,
+    /// Boxed: the AVX2 searcher inside is 32-byte aligned, more than a Python object that holds
+    /// a scanner guarantees.
+    search: Box<memmem::Finder<'static>>,
     /// How many bytes of `delimiter` the input seen so far ends with.
     held: usize,
     /// How many of the held bytes are virtual (0, or 2 for a virtual CRLF).
@@ -49,7 +51,7 @@ impl Finder {
         let mut delimiter = Vec::with_capacity(boundary.len() + 4);
         delimiter.extend_from_slice(b"\r\n--");
         delimiter.extend_from_slice(boundary);
-        let search = memmem::Finder::new(&delimiter).into_owned();
+        let search = Box::new(memmem::Finder::new(&delimiter).into_owned());
         let mut this = Self {
             delimiter,
             search,
