@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+from pathlib import Path
+
 import pytest
 
 import wsrs
@@ -28,3 +32,50 @@ def test_remote_protocol_error_carries_its_answers() -> None:
     assert (too_big.close_code, too_big.status_hint) == (1009, 413)
     bad_utf8 = wsrs.RemoteProtocolError("bad utf-8", 1007)
     assert (bad_utf8.close_code, bad_utf8.status_hint) == (1007, 400)
+
+
+@pytest.mark.parametrize("room", ["wsrs.http", "wsrs.server", "wsrs.ws"])
+def test_each_room_re_exports_its_public_names_at_the_top(room: str) -> None:
+    module = importlib.import_module(room)
+    assert set(module.__all__) <= set(wsrs.__all__)
+    for name in module.__all__:
+        assert getattr(wsrs, name) is getattr(module, name)
+
+
+RANKS = {"_loop": 0, "http": 1, "ws": 2, "server": 3, "client": 3, "demo": 4, "cli": 5}
+"""Imports run one way: a room may import only rooms of a lower rank (and the leaves)."""
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "wsrs" and parts[1] in RANKS else None
+
+
+def _imported_rooms(path: Path) -> set[str]:
+    rooms: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        rooms.update(room for name in names if (room := _room(name)) is not None)
+    return rooms
+
+
+PACKAGE = Path(wsrs.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(("wsrs", *path.relative_to(PACKAGE).with_suffix("").parts))
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _room(_module_name(p)))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_run_one_way_between_rooms(path: Path) -> None:
+    own = _room(_module_name(path))
+    assert own is not None
+    upward = {room for room in _imported_rooms(path) if RANKS[room] > RANKS[own]}
+    assert upward == set()

@@ -2,23 +2,23 @@
 
 The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding) is done in Rust;
 sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
+
+The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions),
+`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding), `wsrs.server` (the server
+and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the private plumbing in
+`wsrs._loop`. Every public name is importable from here.
 """
 
+from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._wsrs import (
     ChunkedDecoder,
-    CloseCode,
-    CloseReason,
-    Frame,
     FrameDecoder,
     FrameEncoder,
-    FrameType,
     HttpLimits,
     RequestParser,
     __version__,
 )
-from wsrs.chunked import DecoderJob, decode_chunked, encode_chunked
 from wsrs.client import connect
-from wsrs.config import SessionConfig
 from wsrs.exceptions import (
     ConnectionClosed,
     ConnectionClosedError,
@@ -30,12 +30,29 @@ from wsrs.exceptions import (
     RemoteProtocolError,
     WsrsError,
 )
-from wsrs.http import BodyStream, Headers, Request, Response
-from wsrs.pingpong import pinger, ponger
-from wsrs.pipeline import PipelineJob, start_connection_pipeline
+from wsrs.http import (
+    BodyStream,
+    DecoderJob,
+    Headers,
+    PipelineJob,
+    Request,
+    Response,
+    decode_chunked,
+    encode_chunked,
+    start_connection_pipeline,
+)
 from wsrs.server import App, Server, serve
-from wsrs.session import DefaultWebSocketSession, WebSocketSession
-from wsrs.timeouts import TimeoutQueue, Timers
+from wsrs.ws import (
+    CloseCode,
+    CloseReason,
+    DefaultWebSocketSession,
+    Frame,
+    FrameType,
+    SessionConfig,
+    WebSocketSession,
+    pinger,
+    ponger,
+)
 
 __all__ = [
     "App",

@@ -19,15 +19,15 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.abc
 
-from wsrs._session_base import NORMAL_CLOSE
-from wsrs._sync import Deferred, running_trio, task_group
-from wsrs._transport import StreamTransport, Transport
+from wsrs._loop.sync import Deferred, running_trio, task_group
+from wsrs._loop.timers import Timers
+from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import HttpLimits, ResponseHead, encode_request_head, parse_response_head
-from wsrs.config import SessionConfig
 from wsrs.exceptions import HandshakeError, RemoteProtocolError
-from wsrs.handshake import check_response, client_headers, new_key
-from wsrs.session import DefaultWebSocketSession
-from wsrs.timeouts import Timers
+from wsrs.ws._session_base import NORMAL_CLOSE
+from wsrs.ws.config import SessionConfig
+from wsrs.ws.handshake import check_response, client_headers, new_key
+from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["connect"]
 

@@ -1,0 +1,265 @@
+"""The byte transport under the HTTP pipeline and WebSocket sessions.
+
+Consumers are written against asyncio's Protocol/Transport interface: they receive bytes through
+synchronous callbacks (`data_received`, `eof_received`, `connection_lost`, `pause_writing`,
+`resume_writing`) and write with a non-blocking `transport.write`. On asyncio that interface is
+the event loop's own transport, so each socket read goes straight to the consumer with no task
+switch (see ARCHITECTURE.md, "Transport"). On trio, or over any anyio byte stream,
+`StreamTransport` provides the same interface with one reader and one writer task. An upgrade
+hands the transport to the next consumer with `set_protocol`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSAttribute
+
+from wsrs._loop.sync import Spawn, new_parking, running_trio
+
+__all__ = ["Consumer", "StreamTransport", "Transport"]
+
+DEFAULT_WRITE_HIGH = 64 * 1024
+"""Bytes buffered for writing before consumers are told to pause (`pause_writing`)."""
+DEFAULT_WRITE_LOW = 16 * 1024
+"""Buffered bytes at or below which writing resumes (`resume_writing`)."""
+
+
+class Consumer(Protocol):
+    """What a transport feeds: the `asyncio.Protocol` methods for data and flow control."""
+
+    def data_received(self, data: bytes) -> None: ...
+    def eof_received(self) -> bool | None: ...
+    def connection_lost(self, exc: Exception | None) -> None: ...
+    def pause_writing(self) -> None: ...
+    def resume_writing(self) -> None: ...
+
+
+class Transport(Protocol):
+    """The subset of `asyncio.Transport` the consumers use."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None: ...
+    def is_closing(self) -> bool: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def get_write_buffer_size(self) -> int: ...
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+    def set_protocol(self, protocol: Any) -> None: ...
+
+
+class StreamTransport:
+    """asyncio's transport interface over an anyio byte stream, driven by `run()`.
+
+    `run()` reads in the calling task and hands each read to the consumer. Writes go out from a
+    writer task started with `spawn` while there is something to send; on trio's plain sockets
+    `write` first tries a non-blocking send itself, so most writes need no task at all.
+    """
+
+    def __init__(self, stream: anyio.abc.ByteStream, consumer: Consumer, spawn: Spawn) -> None:
+        self._stream = stream
+        self._consumer = consumer
+        self._spawn = spawn
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._high = DEFAULT_WRITE_HIGH
+        self._low = DEFAULT_WRITE_LOW
+        self._writing_paused = False
+        self._reading_paused = False
+        self._closing = False
+        self._lost = False
+        self._writer_parking = new_parking()
+        self._reader_parking = new_parking()
+        self._reader_scope = anyio.CancelScope()
+        self._writer_running = False
+        self._sending = False
+        self._eof_wanted = False
+        self._eof_sent = False
+        self._error: Exception | None = None
+        # On trio a plain socket's send returns once the bytes are in the kernel, so `write` may
+        # try a non-blocking send itself while nothing waits in the buffer: no writer task then
+        # stands between a message and the socket. TLS streams always go through the writer.
+        plain = stream.extra(TLSAttribute.ssl_object, None) is None
+        raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None) if plain else None
+        self._raw_socket = raw if running_trio() else None
+        if self._raw_socket is None:
+            self._start_writer()
+
+    async def run(self) -> None:
+        """Read until the connection ends, then close the stream; `connection_lost` runs once."""
+        try:
+            with self._reader_scope:
+                await self._read_loop()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as error:
+            self._error = self._error or error
+        finally:
+            self._closing = True
+            self._chunks.clear()
+            self._writer_parking.wake()
+            with anyio.CancelScope(shield=True):
+                await anyio.aclose_forcefully(self._stream)
+            if not self._lost:
+                self._lost = True
+                self._consumer.connection_lost(self._error)
+
+    async def _read_loop(self) -> None:
+        stream = self._stream
+        while True:
+            if self._closing:
+                # Closing: stop reading and wait for the writer to flush; `_finish` ends the wait.
+                await anyio.sleep_forever()
+            if self._reading_paused:
+                await self._reader_parking.park()
+                continue
+            try:
+                data = await stream.receive()
+            except anyio.EndOfStream:
+                if not self._consumer.eof_received():
+                    self.close()
+                # Half-closed: the consumer may still write; `_finish` ends the wait.
+                await anyio.sleep_forever()
+            self._consumer.data_received(data)
+
+    def _start_writer(self) -> None:
+        if not self._writer_running:
+            self._writer_running = True
+            self._spawn(self._write_loop)
+
+    async def _write_loop(self) -> None:
+        try:
+            await self._write_all()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as error:
+            self._error = self._error or error
+            self._closing = True
+            self._finish()
+        finally:
+            self._writer_running = False
+
+    async def _write_all(self) -> None:
+        stream = self._stream
+        while True:
+            if not self._chunks:
+                if self._closing:
+                    self._finish()
+                    return
+                if self._eof_wanted and not self._eof_sent:
+                    self._eof_sent = True
+                    await stream.send_eof()
+                    continue
+                if self._raw_socket is not None:
+                    return  # writes go straight to the socket again
+                await self._writer_parking.park()
+                continue
+            chunks, self._chunks = self._chunks, []
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._sending = True
+            try:
+                await stream.send(data)
+            finally:
+                self._sending = False
+            self._buffered -= len(data)
+            if self._writing_paused and self._buffered <= self._low:
+                self._writing_paused = False
+                self._consumer.resume_writing()
+
+    def _finish(self) -> None:
+        """Everything is written and closing was asked (or writing failed): stop reading."""
+        self._reader_scope.cancel()
+        self._reader_parking.wake()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._closing or self._eof_wanted or not data:
+            return
+        if self._raw_socket is not None and not self._chunks and not self._sending:
+            try:
+                sent = self._raw_socket.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as error:
+                self._error = error
+                self.abort()
+                return
+            if sent == len(data):
+                return
+            data = memoryview(data)[sent:]
+        self._chunks.append(bytes(data))
+        self._buffered += len(data)
+        self._writer_parking.wake()
+        self._start_writer()
+        if not self._writing_paused and self._buffered > self._high:
+            self._writing_paused = True
+            self._consumer.pause_writing()
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        """Stop reading, send what is buffered, then close."""
+        if self._closing:
+            return
+        self._closing = True
+        self._writer_parking.wake()
+        if self._chunks or self._sending:
+            self._start_writer()
+        else:
+            self._finish()
+
+    def abort(self) -> None:
+        """Close at once, dropping anything not yet sent."""
+        self._closing = True
+        self._chunks.clear()
+        self._buffered = 0
+        self._writer_parking.wake()
+        self._finish()
+
+    def pause_reading(self) -> None:
+        self._reading_paused = True
+
+    def resume_reading(self) -> None:
+        if self._reading_paused:
+            self._reading_paused = False
+            self._reader_parking.wake()
+
+    def get_write_buffer_size(self) -> int:
+        return self._buffered
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        if high is None:
+            high = DEFAULT_WRITE_HIGH if low is None else 4 * low
+        if low is None:
+            low = high // 4
+        self._high, self._low = high, low
+        if not self._writing_paused and self._buffered > high:
+            self._writing_paused = True
+            self._consumer.pause_writing()
+        elif self._writing_paused and self._buffered <= low:
+            self._writing_paused = False
+            self._consumer.resume_writing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        attribute = {
+            "peername": anyio.abc.SocketAttribute.remote_address,
+            "sockname": anyio.abc.SocketAttribute.local_address,
+            "ssl_object": TLSAttribute.ssl_object,
+            "socket": anyio.abc.SocketAttribute.raw_socket,
+        }.get(name)
+        if attribute is None:
+            return default
+        return self._stream.extra(attribute, default)
+
+    def set_protocol(self, protocol: Consumer) -> None:
+        self._consumer = protocol
+
+    def can_write_eof(self) -> bool:
+        """True on plain TCP streams, which can half-close; TLS streams cannot."""
+        return self._raw_socket is not None
+
+    def write_eof(self) -> None:
+        """Send FIN once everything buffered is written; reading goes on."""
+        if not self._eof_wanted:
+            self._eof_wanted = True
+            self._start_writer()

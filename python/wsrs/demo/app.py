@@ -1,0 +1,66 @@
+"""The demo server of `python -m wsrs serve`: a page, an echo WebSocket and two HTTP endpoints.
+
+- ``GET /``: a small page (``static/``) that opens a WebSocket to ``/echo`` and shows what comes
+  back.
+- ``/echo``: a WebSocket that sends every message back unchanged (text as text, binary as
+  binary), up to the session's `max_frame_size`.
+- ``GET /hello``: ``Hello, World!`` as plain text.
+- ``POST /echo-body``: the request body streamed back as it arrives, chunked or not.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from wsrs.http.messages import Request, Response
+from wsrs.server.app import App
+from wsrs.ws.session import DefaultWebSocketSession
+
+__all__ = ["demo_app"]
+
+STATIC = resources.files("wsrs.demo") / "static"
+"""The page's files, shipped as package data."""
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+}
+
+
+def _static_route(app: App, path: str, name: str) -> None:
+    """Serve the static file `name` at `path`, read once when the app is made."""
+    body = (STATIC / name).read_bytes()
+    content_type = CONTENT_TYPES[name[name.rindex(".") :]]
+
+    @app.route(path)
+    def serve_file(request: Request) -> Response:
+        return Response(body, content_type=content_type)
+
+
+def demo_app() -> App:
+    """The demo's routes."""
+    app = App()
+
+    _static_route(app, "/", "index.html")
+    for asset in ("app.js", "style.css"):
+        _static_route(app, f"/static/{asset}", asset)
+
+    @app.route("/hello")
+    def hello(request: Request) -> Response:
+        return Response.text("Hello, World!")
+
+    @app.route("/hello-async")
+    async def hello_async(request: Request) -> Response:
+        return Response.text("Hello, World!")
+
+    @app.route("/echo-body", methods=["POST"])
+    async def echo_body(request: Request) -> Response:
+        content_type = request.headers.get("Content-Type", "application/octet-stream")
+        return Response(request.stream(), content_type=content_type)
+
+    @app.websocket("/echo")
+    async def echo(ws: DefaultWebSocketSession) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    return app

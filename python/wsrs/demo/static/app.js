@@ -1,0 +1,23 @@
+// The demo page: a WebSocket to /echo; what you type is sent, what comes back is shown.
+const log = document.getElementById("log");
+const state = document.getElementById("state");
+function show(text, kind) {
+  const line = document.createElement("div");
+  line.className = kind;
+  line.textContent = text;
+  log.appendChild(line);
+}
+const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+const socket = new WebSocket(scheme + location.host + "/echo");
+socket.onopen = () => { state.textContent = "connected"; };
+socket.onclose = (event) => { state.textContent = "closed (" + event.code + ")"; };
+socket.onmessage = (event) => { show("< " + event.data, "received"); };
+document.getElementById("form").onsubmit = (event) => {
+  event.preventDefault();
+  const input = document.getElementById("message");
+  if (input.value && socket.readyState === WebSocket.OPEN) {
+    socket.send(input.value);
+    show("> " + input.value, "sent");
+    input.value = "";
+  }
+};

@@ -1,0 +1,325 @@
+"""`wsrs.serve`: one server for pages, plain HTTP endpoints and WebSockets, on asyncio or trio.
+
+Every connection runs the HTTP engine (`wsrs.http`); a request to a WebSocket route is checked
+as an opening handshake (`wsrs.ws.handshake`) and, once answered with 101, the same transport is
+handed to a `DefaultWebSocketSession` that runs the route's handler. On asyncio the transport is
+the event loop's own (a protocol per connection, no task until a handler needs one); on trio it is
+anyio's socket stream. Shutting down stops accepting, closes idle keep-alive connections, closes
+sessions with 1001 "going away", waits up to `shutdown_timeout`, then cancels what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl as ssl_module
+from collections.abc import Awaitable, Coroutine
+from contextlib import AsyncExitStack, suppress
+from types import TracebackType
+from typing import Any
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSStream
+
+from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
+from wsrs._loop.timers import TimeoutQueue, Timers
+from wsrs._loop.transport import StreamTransport, Transport
+from wsrs._wsrs import CloseReason, HttpLimits
+from wsrs.exceptions import ConnectionClosed, HandshakeError
+from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
+from wsrs.http.messages import Request, Response
+from wsrs.server.app import App, WebSocketRoute
+from wsrs.ws.config import SessionConfig
+from wsrs.ws.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
+from wsrs.ws.session import DefaultWebSocketSession
+
+__all__ = ["Server", "serve"]
+
+logger = logging.getLogger("wsrs")
+
+GOING_AWAY = CloseReason(1001, "Server is going down")
+
+
+class Server:
+    """A listening server; use `async with serve(...) as server:` then `serve_forever()`.
+
+    Keywords beyond the listed ones are the `SessionConfig` fields for every WebSocket session.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl: ssl_module.SSLContext | None = None,
+        limits: HttpLimits | None = None,
+        idle_timeout: float | None = 45.0,
+        max_pipelined: int = DEFAULT_MAX_PIPELINED,
+        shutdown_timeout: float = 5.0,
+        reuse_port: bool = False,
+        backlog: int = 1024,
+        **session: Any,
+    ) -> None:
+        self.app = app
+        self.host = host
+        self._port = port
+        self._ssl = ssl
+        self._limits = limits
+        self._idle_timeout = idle_timeout
+        self._max_pipelined = max_pipelined
+        self.session_config = SessionConfig(**session)
+        """The settings of every WebSocket session (see `SessionConfig`)."""
+        self.shutdown_timeout = shutdown_timeout
+        self._reuse_port = reuse_port
+        self._backlog = backlog
+        self._stack = AsyncExitStack()
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._spawn: Spawn | None = None
+        self._idle: TimeoutQueue | None = None
+        self._asyncio_server: asyncio.Server | None = None
+        self._connections: set[HttpConnection] = set()
+        self._sessions: set[DefaultWebSocketSession] = set()
+        self._live = 0
+        self._shutting_down = False
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (useful after binding port 0)."""
+        return self._port
+
+    async def __aenter__(self) -> Server:
+        self._timers = Timers()
+        self._gone = new_parking()
+        self._stop = Deferred[None]()
+        self._stopped = Deferred[None]()
+        outer = await self._stack.enter_async_context(task_group())
+        try:
+            await outer.start(self._run)
+        except BaseException:
+            outer.cancel_scope.cancel()
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        with anyio.CancelScope(shield=True):
+            await self.shutdown()
+        return await self._stack.__aexit__(exc_type, exc, traceback)
+
+    async def _run(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        """The server's own task: its timers, listener and handlers live and die in here.
+
+        It runs beside the caller's `async with` block, so shutting down cancels only what the
+        server started, never the caller's code.
+        """
+        try:
+            async with task_group() as tg, spawner() as spawn:
+                self._tg = tg
+                self._spawn = spawn
+                tg.start_soon(self._timers.run)
+                if self._idle_timeout is not None:
+                    self._idle = TimeoutQueue(self._idle_timeout, self._timers)
+                if running_trio():
+                    await tg.start(self._listen_anyio)
+                else:
+                    await self._listen_asyncio()
+                task_status.started()
+                await self._stop
+                tg.cancel_scope.cancel()
+        finally:
+            self._stopped.set(None)
+
+    async def serve_forever(self) -> None:
+        """Serve until cancelled or shut down."""
+        await self._stopped
+
+    async def shutdown(self) -> None:
+        """Stop accepting, close every connection gracefully, then cancel what is left."""
+        if self._tg is None:
+            return
+        if self._shutting_down:
+            await self._stopped
+            return
+        self._shutting_down = True
+        if self._asyncio_server is not None:
+            self._asyncio_server.close()
+        for connection in list(self._connections):
+            connection.close_when_idle()
+        for session in list(self._sessions):
+            session._start_close(GOING_AWAY)
+        with anyio.move_on_after(self.shutdown_timeout):
+            while self._live:
+                await self._gone.park()
+        for connection in list(self._connections):
+            connection.abort()
+        for session in list(self._sessions):
+            session.terminate()
+        self._stop.set(None)
+        await self._stopped
+
+    # --- accepting --------------------------------------------------------------------------
+
+    async def _listen_asyncio(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._asyncio_server = await loop.create_server(
+            lambda: _Accept(self),
+            self.host,
+            self._port,
+            ssl=self._ssl,
+            reuse_port=self._reuse_port or None,
+            backlog=self._backlog,
+        )
+        self._port = self._asyncio_server.sockets[0].getsockname()[1]
+
+    async def _listen_anyio(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        listener = await anyio.create_tcp_listener(
+            local_host=self.host, local_port=self._port, reuse_port=self._reuse_port
+        )
+        self._port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with listener, anyio.create_task_group() as accepting:
+            for socket_listener in listener.listeners:
+                accepting.start_soon(self._accept_loop, socket_listener)
+            task_status.started()
+
+    async def _accept_loop(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
+        assert isinstance(listener, anyio.abc.SocketListener)
+        while True:
+            stream = await listener.accept()
+            assert self._spawn is not None
+            self._spawn(self._serve_stream, stream)
+
+    async def _serve_stream(self, stream: anyio.abc.ByteStream) -> None:
+        """One accepted connection on trio: TLS first if configured, then the HTTP pipeline."""
+        assert self._spawn is not None
+        if self._ssl is not None:
+            with anyio.move_on_after(self._idle_timeout or 45.0):
+                with suppress(
+                    ssl_module.SSLError, anyio.BrokenResourceError, anyio.EndOfStream, OSError
+                ):
+                    stream = await TLSStream.wrap(
+                        stream, ssl_context=self._ssl, server_side=True, standard_compatible=False
+                    )
+            if not isinstance(stream, TLSStream):
+                await anyio.aclose_forcefully(stream)
+                return
+        transport = StreamTransport(stream, _Accept(self), self._spawn)
+        self._accept(transport)
+        await transport.run()
+
+    def _accept(self, transport: Transport) -> None:
+        """A new connection: start its HTTP pipeline."""
+        assert self._spawn is not None
+        if self._shutting_down:
+            transport.close()
+            return
+        connection = HttpConnection(
+            transport,
+            self._dispatch,
+            self._spawn,
+            timers=self._timers,
+            limits=self._limits,
+            idle_timeout=self._idle,
+            max_pipelined=self._max_pipelined,
+        )
+        transport.set_protocol(connection)
+        self._connections.add(connection)
+        self._live += 1
+
+        def forget() -> None:
+            self._connections.discard(connection)
+            self._connection_gone()
+
+        connection.on_closed(forget)
+
+    def _connection_gone(self) -> None:
+        self._live -= 1
+        self._gone.wake()
+
+    # --- routing ----------------------------------------------------------------------------
+
+    def _dispatch(self, request: Request) -> Response | Awaitable[Response]:
+        answer = self.app.http_route(request)
+        if isinstance(answer, WebSocketRoute):
+            return self._handshake(request, answer)
+        return answer
+
+    async def _handshake(self, request: Request, route: WebSocketRoute) -> Response:
+        try:
+            key = check_request(request)
+        except HandshakeError as error:
+            return Response.text(error.message + "\n", error.status or 400, error.headers)
+        origin = request.headers.get("Origin")
+        if route.origins is not None and origin not in route.origins:
+            return Response.text("Origin not allowed\n", 403)
+        if route.accept is not None:
+            refusal = await route.accept(request)
+            if refusal is not None:
+                return refusal
+        subprotocol = select_subprotocol(offered_subprotocols(request.headers), route.subprotocols)
+        headers = [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", accept_key(key)),
+        ]
+        if subprotocol is not None:
+            headers.append(("Sec-WebSocket-Protocol", subprotocol))
+        headers.extend(route.headers)
+
+        def take_over(transport: Transport, already_read: bytes) -> Coroutine[Any, Any, None]:
+            """Called as the 101 goes out: the session takes the transport at once."""
+            session = DefaultWebSocketSession(
+                transport,
+                client=False,
+                config=self.session_config,
+                timers=self._timers,
+                subprotocol=subprotocol,
+            )
+            session.request = request
+            self._sessions.add(session)
+            self._live += 1
+            if already_read:
+                session.data_received(already_read)
+            if self._shutting_down:
+                session._start_close(GOING_AWAY)
+            return self._run_session(session, route)
+
+        return Response(status=101, headers=headers, upgrade=take_over)
+
+    async def _run_session(self, session: DefaultWebSocketSession, route: WebSocketRoute) -> None:
+        try:
+            await session.run(route.handler)
+        except ConnectionClosed:
+            pass
+        except Exception:
+            logger.exception("WebSocket handler failed for %r", session.request)
+        finally:
+            self._sessions.discard(session)
+            self._connection_gone()
+
+
+class _Accept(asyncio.Protocol):
+    """The protocol asyncio creates per accepted socket: it hands the transport to the server."""
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+
+    def connection_made(self, transport: Any) -> None:
+        self._server._accept(transport)
+
+
+def serve(app: App, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Server:
+    """A server for `app` on `host`:`port`; enter it with ``async with``.
+
+    `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `max_pipelined`,
+    `shutdown_timeout`, `reuse_port`, `backlog`) and the `SessionConfig` fields
+    (`max_frame_size`, `ping_interval`, `timeout`, `close_timeout`, `incoming_capacity`,
+    `write_limit`) for every WebSocket session.
+    """
+    return Server(app, host, port, **options)

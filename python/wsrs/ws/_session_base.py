@@ -1,0 +1,371 @@
+"""What the raw and the default WebSocket session share: transport, flow control, inbox, flush.
+
+A session is an asyncio-style protocol over a `Transport` (`_loop.transport`): each socket read
+reaches `data_received` once; `send_nowait` encodes in Rust and writes straight to the transport.
+Back-pressure works both ways. Incoming: while `incoming_capacity` items wait unread, the socket
+is not read. Outgoing: while `write_limit` bytes wait for the socket, `send` waits. With a message
+handler (`set_message_handler`) items skip the inbox and no task switch stands between a message
+and its answer; reading then pauses while the socket's write buffer is full, so a handler that
+answers every message cannot make memory grow (checked after each read, so a lone large answer
+that drains before the next message costs no pause).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from wsrs._loop.sync import Deferred, new_parking
+from wsrs._loop.timers import Timers
+from wsrs._loop.transport import Transport
+from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder
+from wsrs.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    RemoteProtocolError,
+)
+from wsrs.ws.config import SessionConfig
+
+if TYPE_CHECKING:
+    from wsrs._wsrs import ResponseHead
+    from wsrs.http.messages import Request
+
+T = TypeVar("T")
+
+logger = logging.getLogger("wsrs")
+
+NORMAL_CLOSE = CloseReason(1000, "")
+NO_STATUS = CloseReason(1005, "")
+ABNORMAL = CloseReason(1006, "Connection was closed without close frame")
+_OK_CODES = frozenset({1000, 1001, 1005})
+
+
+def closed_exception(sent: CloseReason | None, received: CloseReason | None) -> ConnectionClosed:
+    """`ConnectionClosedOK` when the settling code is 1000, 1001 or 1005, else the error kind."""
+    settled = received if received is not None else sent
+    if settled is not None and settled.code in _OK_CODES:
+        return ConnectionClosedOK(sent, received)
+    return ConnectionClosedError(sent, received)
+
+
+class SessionBase(Generic[T]):
+    """The parts of a session that do not depend on what it does with frames."""
+
+    _reassemble: ClassVar[bool]
+    """Whether the decoder hands over whole messages (True) or every frame (False)."""
+
+    __slots__ = (
+        "_capacity",
+        "_client",
+        "_close_written",
+        "_config",
+        "_connection_lost",
+        "_decoder",
+        "_deferred_error",
+        "_encoder",
+        "_inbox",
+        "_incoming_end",
+        "_lost",
+        "_on_message",
+        "_paused_for_inbox",
+        "_paused_for_writes",
+        "_readers",
+        "_received",
+        "_resume_below",
+        "_sent",
+        "_timers",
+        "_transport",
+        "_write",
+        "_writers",
+        "_writing_paused",
+        "request",
+        "response",
+        "subprotocol",
+    )
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        client: bool,
+        config: SessionConfig,
+        timers: Timers,
+        subprotocol: str | None = None,
+    ) -> None:
+        self._transport = transport
+        self._write = transport.write
+        self._client = client
+        self._config = config
+        self._timers = timers
+        self._decoder = FrameDecoder(
+            client=client, max_frame_size=config.max_frame_size, reassemble=self._reassemble
+        )
+        self._encoder = FrameEncoder(masking=client)
+        self._inbox: deque[T] = deque()
+        self._readers = new_parking()
+        self._writers = new_parking()
+        self._lost = Deferred[None]()
+        self._incoming_end: ConnectionClosed | None = None
+        self._deferred_error: RemoteProtocolError | None = None
+        self._on_message: Callable[[T], object] | None = None
+        self._writing_paused = False
+        self._paused_for_inbox = False
+        self._paused_for_writes = False
+        self._capacity = config.incoming_capacity
+        self._resume_below = max(1, config.incoming_capacity // 4)
+        self._connection_lost = False
+        self._close_written = False
+        self._sent: CloseReason | None = None
+        self._received: CloseReason | None = None
+        self.subprotocol = subprotocol
+        """The subprotocol agreed in the opening handshake, if any."""
+        self.request: Request | None = None
+        """On the server, the opening handshake's request (path, headers, client address)."""
+        self.response: ResponseHead | None = None
+        """On the client, the server's handshake response (status and headers)."""
+        self._init_state()
+        transport.set_protocol(self)
+        if transport.is_closing():
+            # The connection went away during the hand-off: the session starts closed.
+            self.connection_lost(None)
+            return
+        transport.set_write_buffer_limits(high=config.write_limit, low=config.write_limit // 4)
+        transport.resume_reading()
+
+    def _init_state(self) -> None:
+        """Set up what a subclass adds, before the session takes over the transport."""
+
+    # --- settings ---------------------------------------------------------------------------
+
+    @property
+    def masking(self) -> bool:
+        """Mask outgoing frames with a fresh random key each (clients do; settable any time)."""
+        return self._encoder.masking
+
+    @masking.setter
+    def masking(self, value: bool) -> None:
+        self._encoder.masking = value
+
+    @property
+    def max_frame_size(self) -> int:
+        """Cap on one incoming frame and on one reassembled message (1009 above it)."""
+        return self._decoder.max_frame_size
+
+    @max_frame_size.setter
+    def max_frame_size(self, value: int) -> None:
+        if value < 1:
+            raise ValueError("max_frame_size must be positive")
+        self._decoder.max_frame_size = value
+
+    @property
+    def remote_address(self) -> Any:
+        """The peer's socket address."""
+        return self._transport.get_extra_info("peername")
+
+    @property
+    def local_address(self) -> Any:
+        """This side's socket address."""
+        return self._transport.get_extra_info("sockname")
+
+    @property
+    def incoming(self) -> Incoming[T]:
+        """The incoming channel: `receive()`, `async for`."""
+        return Incoming(self)
+
+    @property
+    def outgoing(self) -> Outgoing:
+        """The outgoing channel: `send()`; bounded by `write_limit` bytes not yet on the socket."""
+        return Outgoing(self)
+
+    # --- receiving --------------------------------------------------------------------------
+
+    async def receive(self) -> T:
+        """The next incoming item; `ConnectionClosed` once the session is closed and drained."""
+        inbox = self._inbox
+        while not inbox:
+            if self._incoming_end is not None:
+                raise self._incoming_end
+            if self._deferred_error is not None:
+                self._fail_protocol(self._deferred_error)
+                continue
+            await self._readers.park()
+        item = inbox.popleft()
+        if self._paused_for_inbox and len(inbox) <= self._resume_below:
+            self._paused_for_inbox = False
+            self._update_reading()
+        return item
+
+    def __aiter__(self) -> SessionBase[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        """The next item; iteration ends on a normal close and raises on an abnormal one."""
+        try:
+            return await self.receive()
+        except ConnectionClosedOK:
+            raise StopAsyncIteration from None
+
+    def set_message_handler(self, handler: Callable[[T], object] | None) -> None:
+        """Hand each incoming item to `handler(item)` as soon as it is decoded.
+
+        The handler runs inside the socket's read callback, with no task switch in between: it
+        must not block, and may answer with `send_nowait`. Items already queued go to it first.
+        An exception it raises closes the session with 1011. None goes back to queueing items
+        for `receive()`.
+        """
+        self._on_message = handler
+        if handler is None:
+            self._paused_for_writes = False
+            self._update_reading()
+            return
+        while self._inbox:
+            self._dispatch(handler, self._inbox.popleft())
+        self._paused_for_inbox = False
+        self._paused_for_writes = self._writing_paused
+        self._update_reading()
+        if self._deferred_error is not None:
+            self._fail_protocol(self._deferred_error)
+
+    def _dispatch(self, handler: Callable[[T], object], item: T) -> None:
+        try:
+            handler(item)
+        except Exception as error:
+            logger.exception("WebSocket message handler failed")
+            self._handler_failed(error)
+
+    def _handler_failed(self, error: Exception) -> None:
+        """A message handler raised: fail the session with 1011."""
+        self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
+
+    def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
+        """Fail the connection (RFC 6455 §7.1.7): our Close with `reason`, then close TCP."""
+        raise NotImplementedError
+
+    def _after_handler(self) -> None:
+        """A handler answered a read's messages: stop reading while its answers cannot drain."""
+        if self._writing_paused and not self._paused_for_writes:
+            self._paused_for_writes = True
+            self._update_reading()
+
+    def _queued(self) -> None:
+        """Items were added to the inbox: wake receivers, stop reading once it is full."""
+        self._readers.wake()
+        if len(self._inbox) >= self._capacity and not self._paused_for_inbox:
+            self._paused_for_inbox = True
+            self._update_reading()
+
+    def _update_reading(self) -> None:
+        if self._connection_lost:
+            return
+        if self._paused_for_inbox or self._paused_for_writes:
+            self._transport.pause_reading()
+        else:
+            self._transport.resume_reading()
+
+    def _fail_protocol(self, error: RemoteProtocolError) -> None:
+        """Fail the connection for a violation of the peer's (with the error's close code)."""
+        raise NotImplementedError
+
+    def _end_incoming(self, end: ConnectionClosed) -> None:
+        if self._incoming_end is None:
+            self._incoming_end = end
+            self._readers.wake()
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def send_nowait(self, message: Frame | str | bytes) -> None:
+        """Send a frame or a whole message now, whatever the write buffer holds."""
+        raise NotImplementedError
+
+    async def send(self, message: Frame | str | bytes) -> None:
+        """Send a whole message (`str` as Text, `bytes` as Binary) or a frame.
+
+        Waits while `write_limit` bytes wait for the socket; raises `ConnectionClosed` once our
+        Close has gone out or the connection is gone.
+        """
+        while self._writing_paused and not (self._close_written or self._connection_lost):
+            await self._writers.park()
+        self.send_nowait(message)
+
+    def _check_open(self) -> None:
+        if self._close_written or self._connection_lost:
+            raise closed_exception(self._sent, self._received)
+
+    async def flush(self) -> None:
+        """Return once everything sent before this call has been written to the socket.
+
+        It does not mean the peer received it. Returns at once when the connection is gone.
+        """
+        transport = self._transport
+        limit = self._config.write_limit
+        while not self._connection_lost and transport.get_write_buffer_size() > 0:
+            transport.set_write_buffer_limits(high=0, low=0)
+            try:
+                await self._writers.park()
+            finally:
+                if not self._connection_lost:
+                    transport.set_write_buffer_limits(high=limit, low=limit // 4)
+
+    def terminate(self) -> None:
+        """Drop the connection now, without a closing handshake."""
+        self._transport.abort()
+
+    async def wait_closed(self) -> None:
+        """Wait until the TCP connection is closed."""
+        await self._lost
+
+    # --- transport callbacks ----------------------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        """Unused: sessions take over a transport that is already connected."""
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._writers.wake()
+        if self._paused_for_writes:
+            self._paused_for_writes = False
+            self._update_reading()
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._writing_paused = False
+        self._connection_lost = True
+        self._lost.set(None)
+        self._writers.wake()
+
+
+class Incoming(Generic[T]):
+    """A session's incoming channel, as Ktor's `incoming`: `receive()` and `async for`."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: SessionBase[T]) -> None:
+        self._session = session
+
+    async def receive(self) -> T:
+        """The next item; `ConnectionClosed` once the session is closed and drained."""
+        return await self._session.receive()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._session
+
+
+class Outgoing:
+    """A session's outgoing channel, as Ktor's `outgoing`: `send()` waits while it is full."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: SessionBase[Any]) -> None:
+        self._session = session
+
+    async def send(self, item: Frame | str | bytes) -> None:
+        """Send a frame or a whole message (see the session's `send`)."""
+        await self._session.send(item)
