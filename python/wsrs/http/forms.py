@@ -58,7 +58,14 @@ class FormLimits:
     spool_size: int = MIB
     """Files up to this many bytes stay in memory; larger ones move to a temporary file."""
     multipart: MultipartLimits | None = None
-    """The multipart parser's own limits (part headers, part count ...); None for its defaults."""
+    """The multipart parser's own limits (part headers ...); None for its defaults, with room
+    for `max_fields` + `max_files` parts."""
+
+    def multipart_limits(self) -> MultipartLimits:
+        """The limits the multipart parser reads a form under."""
+        if self.multipart is not None:
+            return self.multipart
+        return MultipartLimits(max_parts=self.max_fields + self.max_files)
 
 
 DEFAULT_FORM_LIMITS = FormLimits()
@@ -242,7 +249,8 @@ async def _read_multipart(request: Request, limits: FormLimits) -> FormData:
     fields = files = total = 0
     max_total = limits.max_total_size
     try:
-        async for event in parse_multipart(request.body, request.headers, limits=limits.multipart):
+        reader = parse_multipart(request.body, request.headers, limits=limits.multipart_limits())
+        async for event in reader:
             if not isinstance(event, MultipartPart):
                 continue
             name = event.name

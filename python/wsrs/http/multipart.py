@@ -125,13 +125,14 @@ class MultipartPart(anyio.abc.ByteReceiveStream):
     client's and never a path to trust; `filename_star` is the decoded RFC 8187 form, kept apart.
     """
 
-    __slots__ = ("_begin", "_ended", "_pending", "_reader")
+    __slots__ = ("_begin", "_closed", "_ended", "_pending", "_reader")
 
     def __init__(self, reader: MultipartReader, begin: PartBegin) -> None:
         self._reader = reader
         self._begin = begin
         self._pending = b""
         self._ended = False
+        self._closed = False
 
     @property
     def headers(self) -> Headers:
@@ -170,12 +171,12 @@ class MultipartPart(anyio.abc.ByteReceiveStream):
 
     async def receive(self, max_bytes: int = READ_SIZE) -> bytes:
         """The next piece of content, at most `max_bytes`; `anyio.EndOfStream` at its end."""
+        if self._closed:
+            raise anyio.ClosedResourceError
         chunk = self._pending
         if not chunk:
             if self._ended:
                 raise anyio.EndOfStream
-            if self._reader._current is not self:
-                raise anyio.ClosedResourceError
             data = await self._reader._next_content()
             if data is None:
                 self._ended = True
@@ -199,15 +200,13 @@ class MultipartPart(anyio.abc.ByteReceiveStream):
         return b"".join(pieces)
 
     async def aclose(self) -> None:
-        """Skip the rest of the content (reading it from the stream, without keeping it)."""
+        """Skip the rest of the content (read from the stream, not kept); `receive` then fails."""
+        self._closed = True
         self._pending = b""
-        reader = self._reader
-        if self._ended or reader._current not in (self, None):
+        if not self._ended:
             self._ended = True
-            return
-        while await reader._next_content() is not None:
-            pass
-        self._ended = True
+            while await self._reader._next_content() is not None:
+                pass
 
     def __repr__(self) -> str:
         return f"<MultipartPart name={self.name!r} filename={self.filename!r}>"
