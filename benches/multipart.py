@@ -138,21 +138,22 @@ def callback_adapter(module: Any) -> Adapter:
 
     def run(feeds: list[bytes]) -> Parsed:
         names: list[str] = []
-        state = {"size": 0, "field": b"", "value": b""}
+        sizes = [0]
+        header = [b"", b""]
 
         def on_part_data(data: bytes, start: int, end: int) -> None:
-            state["size"] += len(data[start:end])  # type: ignore[operator]
+            sizes[0] += len(data[start:end])
 
         def on_header_field(data: bytes, start: int, end: int) -> None:
-            state["field"] += data[start:end]  # type: ignore[operator]
+            header[0] += data[start:end]
 
         def on_header_value(data: bytes, start: int, end: int) -> None:
-            state["value"] += data[start:end]  # type: ignore[operator]
+            header[1] += data[start:end]
 
         def on_header_end() -> None:
-            if state["field"].lower() == b"content-disposition":  # type: ignore[union-attr]
-                names.append(parse_options(state["value"])[1][b"name"].decode())
-            state["field"] = state["value"] = b""
+            if header[0].lower() == b"content-disposition":
+                names.append(parse_options(header[1])[1][b"name"].decode())
+            header[0] = header[1] = b""
 
         callbacks = {
             "on_part_data": on_part_data,
@@ -164,7 +165,7 @@ def callback_adapter(module: Any) -> Adapter:
         for chunk in feeds:
             parser.write(chunk)
         parser.finalize()
-        return names, state["size"]  # type: ignore[return-value]
+        return names, sizes[0]
 
     return run
 
@@ -268,7 +269,7 @@ def parser_table(quick: bool) -> None:
         progress(f"parsers: {workload}")
         feeds = reads(body)
         expected = wsrs_adapter(feeds)
-        runs = {}
+        runs: dict[str, Callable[[int], object]] = {}
         for name, adapter in ADAPTERS.items():
             try:
                 got = adapter(feeds)

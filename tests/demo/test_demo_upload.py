@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import FilePayload, sync_playwright
 
 from tests.helpers import serving
 from wsrs.demo import demo_app
@@ -43,13 +43,11 @@ def upload_from_the_page(url: str) -> list[list[str]]:
             page = browser.new_page()
             page.goto(url)
             page.fill("input[name=note]", "a \u2713")
-            page.set_input_files(
-                "#files",
-                [
-                    {"name": name, "mimeType": "application/octet-stream", "buffer": data}
-                    for name, data in FILES
-                ],
-            )
+            payloads: list[FilePayload] = [
+                {"name": name, "mimeType": "application/octet-stream", "buffer": data}
+                for name, data in FILES
+            ]
+            page.set_input_files("#files", payloads)
             page.click("#upload button")
             page.wait_for_selector("#uploads .uploaded")
             rows = page.locator("#uploads tbody tr")
