@@ -10,14 +10,14 @@ from pathlib import Path
 
 import anyio
 import pytest
-from playwright.sync_api import FilePayload, sync_playwright
+from playwright.sync_api import FilePayload
 
+from tests.demo.browser import chromium_page
 from tests.helpers import serving
 from wsrs.demo import demo_app
 
 pytestmark = pytest.mark.anyio
 
-CHROMIUM = shutil.which("chromium")
 CURL = shutil.which("curl")
 FILES = [("hello.txt", b"hello from chromium\n"), ("caf\u00e9 \u2713.bin", os.urandom(300_000))]
 
@@ -33,27 +33,18 @@ def expected_rows() -> list[list[str]]:
 
 def upload_from_the_page(url: str) -> list[list[str]]:
     """Pick the files in the page's form, submit it, and read the table the page fills."""
-    assert CHROMIUM is not None, "Debian's chromium is required: make system-deps installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            page.fill("input[name=note]", "a \u2713")
-            payloads: list[FilePayload] = [
-                {"name": name, "mimeType": "application/octet-stream", "buffer": data}
-                for name, data in FILES
-            ]
-            page.set_input_files("#files", payloads)
-            page.click("#upload button")
-            page.wait_for_selector("#uploads .uploaded")
-            rows = page.locator("#uploads tbody tr")
-            return [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
-        finally:
-            browser.close()
+    payloads: list[FilePayload] = [
+        {"name": name, "mimeType": "application/octet-stream", "buffer": data}
+        for name, data in FILES
+    ]
+    with chromium_page() as page:
+        page.goto(url)
+        page.fill("input[name=note]", "a \u2713")
+        page.set_input_files("#files", payloads)
+        page.click("#upload button")
+        page.wait_for_selector("#uploads .uploaded")
+        rows = page.locator("#uploads tbody tr")
+        return [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
 
 
 @pytest.mark.browser
