@@ -1,12 +1,13 @@
 """wsrs: fast, strict WebSocket and HTTP/1.1 for Python on asyncio and trio.
 
-The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding) is done in Rust;
-sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
+The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding, multipart) is
+done in Rust; sessions, servers and clients are written with anyio and run on asyncio, uvloop and
+trio.
 
 The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions),
-`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding), `wsrs.server` (the server
-and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the private plumbing in
-`wsrs._loop`. Every public name is importable from here.
+`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding, multipart bodies, forms),
+`wsrs.server` (the server and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the
+private plumbing in `wsrs._loop`. Every public name is importable from here.
 """
 
 from wsrs._loop.timers import TimeoutQueue, Timers
@@ -25,6 +26,7 @@ from wsrs.exceptions import (
     ConnectionClosedOK,
     HandshakeError,
     LocalProtocolError,
+    MultipartError,
     PayloadTooBig,
     ProtocolError,
     RemoteProtocolError,
@@ -33,12 +35,25 @@ from wsrs.exceptions import (
 from wsrs.http import (
     BodyStream,
     DecoderJob,
+    Epilogue,
+    FormData,
+    FormLimits,
     Headers,
+    MultipartLimits,
+    MultipartParser,
+    MultipartPart,
+    MultipartReader,
+    PartBegin,
+    PartData,
+    PartEnd,
     PipelineJob,
+    Preamble,
     Request,
     Response,
+    UploadFile,
     decode_chunked,
     encode_chunked,
+    parse_multipart,
     start_connection_pipeline,
 )
 from wsrs.server import App, Server, serve
@@ -65,6 +80,9 @@ __all__ = [
     "ConnectionClosedOK",
     "DecoderJob",
     "DefaultWebSocketSession",
+    "Epilogue",
+    "FormData",
+    "FormLimits",
     "Frame",
     "FrameDecoder",
     "FrameEncoder",
@@ -73,8 +91,17 @@ __all__ = [
     "Headers",
     "HttpLimits",
     "LocalProtocolError",
+    "MultipartError",
+    "MultipartLimits",
+    "MultipartParser",
+    "MultipartPart",
+    "MultipartReader",
+    "PartBegin",
+    "PartData",
+    "PartEnd",
     "PayloadTooBig",
     "PipelineJob",
+    "Preamble",
     "ProtocolError",
     "RemoteProtocolError",
     "Request",
@@ -84,12 +111,14 @@ __all__ = [
     "SessionConfig",
     "TimeoutQueue",
     "Timers",
+    "UploadFile",
     "WebSocketSession",
     "WsrsError",
     "__version__",
     "connect",
     "decode_chunked",
     "encode_chunked",
+    "parse_multipart",
     "pinger",
     "ponger",
     "serve",

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from wsrs.http.forms import FormLimits
 from wsrs.http.messages import HttpHandler, Request, Response
 from wsrs.ws.session import DefaultWebSocketSession
 
@@ -39,6 +40,7 @@ class WebSocketRoute:
 class _HttpRoute:
     handler: HttpHandler
     methods: frozenset[str] = field(default_factory=lambda: frozenset({"GET", "HEAD"}))
+    form_limits: FormLimits | None = None
 
 
 class App:
@@ -48,11 +50,21 @@ class App:
         self._http: dict[str, _HttpRoute] = {}
         self._websocket: dict[str, WebSocketRoute] = {}
 
-    def route(self, path: str, *, methods: Sequence[str] = ("GET", "HEAD")) -> Callable[[H], H]:
-        """Register a plain HTTP handler for `path` (a decorator)."""
+    def route(
+        self,
+        path: str,
+        *,
+        methods: Sequence[str] = ("GET", "HEAD"),
+        form_limits: FormLimits | None = None,
+    ) -> Callable[[H], H]:
+        """Register a plain HTTP handler for `path` (a decorator).
+
+        `form_limits` are what `request.form()` applies on this route when given none.
+        """
 
         def register(handler: H) -> H:
-            self._http[path] = _HttpRoute(handler, frozenset(m.upper() for m in methods))
+            methods_set = frozenset(m.upper() for m in methods)
+            self._http[path] = _HttpRoute(handler, methods_set, form_limits)
             return handler
 
         return register
@@ -88,4 +100,6 @@ class App:
         if request.method not in route.methods:
             allow = ", ".join(sorted(route.methods))
             return Response.text("Method Not Allowed\n", 405, [("Allow", allow)])
+        if route.form_limits is not None:
+            request.form_limits = route.form_limits
         return route.handler(request)
