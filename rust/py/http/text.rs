@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::http::headers::latin1_to_string;
 use crate::http::Fields;
@@ -123,6 +123,26 @@ pub(super) fn fields_list<'py>(py: Python<'py>, fields: &Fields) -> PyResult<Bou
         let name = name_str(py, fields.name_bytes(i))?;
         let value = latin1_str(py, fields.value(i), ascii)?;
         items.push((name, value).into_pyobject(py)?);
+    }
+    PyList::new(py, items)
+}
+
+/// `[(name, value), ...]` as byte strings, names lowercased (the header list of an ASGI scope).
+pub(super) fn asgi_fields_list<'py>(
+    py: Python<'py>,
+    fields: &Fields,
+) -> PyResult<Bound<'py, PyList>> {
+    let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(fields.len());
+    for i in 0..fields.len() {
+        let name = fields.name_bytes(i);
+        let lowered = PyBytes::new_with(py, name.len(), |out| {
+            for (to, from) in out.iter_mut().zip(name) {
+                *to = from.to_ascii_lowercase();
+            }
+            Ok(())
+        })?;
+        let value = PyBytes::new(py, fields.value(i));
+        items.push((lowered, value).into_pyobject(py)?);
     }
     PyList::new(py, items)
 }
