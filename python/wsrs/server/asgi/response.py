@@ -1,4 +1,5 @@
-"""An ASGI response's events turned into `ResponseWriter` calls (HTTP, and WebSocket denials).
+"""An ASGI response's events turned into `ResponseWriter` calls (HTTP, and WebSocket denials,
+after which the connection closes, as the denial-response extension asks).
 
 The head waits until the first body event: a response whose first body event is also its last
 goes out whole through `respond` (no streaming, no wait); anything else streams. A file sent with
@@ -46,10 +47,19 @@ def _stat_and_read(path: str, read: bool) -> tuple[int, bytes | None]:
 class AsgiResponse:
     """One response, fed ``*.response.*`` events in the order an application sends them."""
 
-    __slots__ = ("_headers", "_state", "_status", "_trailers", "_trailers_wanted", "_writer")
+    __slots__ = (
+        "_close",
+        "_headers",
+        "_state",
+        "_status",
+        "_trailers",
+        "_trailers_wanted",
+        "_writer",
+    )
 
-    def __init__(self, writer: ResponseWriter) -> None:
+    def __init__(self, writer: ResponseWriter, *, close: bool = False) -> None:
         self._writer = writer
+        self._close = close
         self._state = _NEW
         self._status = 200
         self._headers: list[tuple[str, str]] = []
@@ -72,6 +82,8 @@ class AsgiResponse:
         self._expect(_NEW, message["type"])
         self._status = int(message["status"])
         self._headers = str_headers(message.get("headers", ()))
+        if self._close:
+            self._headers.append(("Connection", "close"))
         if message.get("trailers", False):
             self._trailers = []
             self._trailers_wanted = "trailers" in header_tokens(self._writer.request.headers, "TE")

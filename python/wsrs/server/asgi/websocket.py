@@ -58,7 +58,7 @@ class WebSocketCycle:
         self._server = server
         self._key = key
         self._connected = False
-        self._denial = AsgiResponse(writer)
+        self._denial = AsgiResponse(writer, close=True)
         self.session: DefaultWebSocketSession | None = None
         """The session, once accepted."""
         self.client_gone = False
@@ -111,7 +111,7 @@ class WebSocketCycle:
                     with suppress(ConnectionClosed):
                         session.send_nowait(Frame.close(reason))
             elif not self._writer.started:
-                self._writer.respond(Response.text("Forbidden\n", 403))
+                self._writer.respond(Response.text("Forbidden\n", 403, [("Connection", "close")]))
         elif kind == "websocket.http.response.start":
             self._check_not_accepted(kind)
             self._denial.start(message)
