@@ -9,7 +9,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::limits::{limits_or_default, PyHttpLimits};
-use super::text::{asgi_fields_list, fields_list, get_all_fields, get_field, method_str, FieldReuse};
+use super::text::{
+    asgi_fields_list, fields_list, get_all_fields, get_field, method_str, FieldReuse,
+};
 use super::{http_error, with_bytes};
 use crate::http::{Batch, BodyBytes, Event, Fields, HttpError, RequestHead, RequestParser};
 use crate::py::errors::LocalProtocolError;
