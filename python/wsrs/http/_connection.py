@@ -443,8 +443,9 @@ class HttpConnection:
             logger.exception("HTTP handler failed for %r", exchange.request)
             writer._settle()
             return
-        if writer._settle():
-            logger.error("the handler of %r finished without a response", exchange.request)
+        missing = writer._settle()
+        if missing is not None:
+            logger.error("the handler of %r finished without %s", exchange.request, missing)
 
     def _answer(self, exchange: _Exchange, response: Response) -> None:
         """A whole response for `exchange`: it is written once the earlier ones are."""

@@ -186,10 +186,11 @@ class ResponseWriter:
         declared = self._declared
         if declared is not None and not self._skip_body and self._sent != declared:
             raise ValueError(f"the body ended at {self._sent} of its Content-Length {declared}")
-        self._state = _DONE
         connection, exchange = self._connection, self._exchange
         if self._chunked and not self._skip_body:
-            connection._write(encode_last_chunk(list(trailers or ())))
+            last = encode_last_chunk(list(trailers or ()))  # may refuse a bad field: not ended
+            connection._write(last)
+        self._state = _DONE
         exchange.wake()
         connection._finish_streamed(exchange)
 
@@ -211,23 +212,22 @@ class ResponseWriter:
         while not (connection._lost or connection._eof) and self._state != _DONE:
             await exchange.wait_turn()
 
-    def _settle(self) -> bool:
+    def _settle(self) -> str | None:
         """After the handler: a 500 when it gave no response; drop a streamed one left open.
 
-        True when there was no response to give.
+        What was missing, if anything: "a response", or "the end of its body".
         """
         connection = self._connection
-        if connection._lost:
-            return False
+        if connection._lost or self._state == _DONE:
+            return None
         if self._state == _NEW:
             self._state = _DONE
             self._exchange.wake()
             connection._answer(self._exchange, Response.text("Internal Server Error\n", 500))
-            return True
-        if self._state == _STREAMING:
-            self._state = _DONE
-            connection.abort()
-        return False
+            return "a response"
+        self._state = _DONE
+        connection.abort()
+        return "the end of its body"
 
 
 _NAMES = {_NEW: "not started", _STREAMING: "started", _DONE: "complete"}

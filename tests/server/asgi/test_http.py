@@ -292,6 +292,21 @@ async def test_an_app_that_raises_mid_stream_drops_the_connection() -> None:
     assert not raw.endswith(b"0\r\n\r\n")  # no last chunk: the client sees a truncated body
 
 
+async def test_an_app_that_returns_mid_stream_drops_the_connection_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    @http_only
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+
+    async with serving_asgi(app) as server:
+        raw = await exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"partial" in raw
+    assert not raw.endswith(b"0\r\n\r\n")
+    assert "without the end of its body" in errors(caplog)[0].getMessage()
+
+
 async def test_messages_after_the_end_are_ignored_and_bad_ones_give_500() -> None:
     @http_only
     async def app(scope: Scope, receive: Receive, send: Send) -> None:

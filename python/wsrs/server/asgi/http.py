@@ -11,6 +11,7 @@ did not answer. `send` after the client left raises `ClientDisconnected`, an `OS
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 import anyio
 
@@ -105,4 +106,5 @@ async def run_http(app: AsgiCallable, scope: Scope, writer: ResponseWriter) -> N
         logger.debug("the ASGI app stopped after its client went away", exc_info=True)
     fault = cycle.client_fault
     if fault is not None and not writer.started and not writer.disconnected:
-        writer.respond(Response.text(f"{fault.message}\n", fault.status_hint))
+        status = fault.status_hint
+        writer.respond(Response.text(f"{status} {HTTPStatus(status).phrase}\n", status))

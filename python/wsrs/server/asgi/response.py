@@ -151,9 +151,12 @@ class AsgiResponse:
         await self._end_body()
 
     async def early_hint(self, message: Message) -> None:
-        """``http.response.early_hint``: a 103 with the links, before the final response."""
+        """``http.response.early_hint``: a 103 with the links, before the final response.
+
+        Ignored once the final head went out, as the extension allows.
+        """
         if self._state not in (_NEW, _HEAD):
-            self._expect(-1, message["type"])
+            return
         links = [("Link", bytes(link).decode("latin-1")) for link in message.get("links", ())]
         if links:
             await self._writer.interim(103, links)

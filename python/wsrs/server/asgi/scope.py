@@ -65,11 +65,10 @@ def http_scope(
     head = request.head
     path, raw_path, query = _paths(head.target, root_path)
     tls = request.tls
-    if tls is not None:
-        extensions = {**extensions, "tls": tls_extension(tls)}
+    extensions = {**extensions, "tls": tls_extension(tls)} if tls is not None else {**extensions}
     return {
         "type": "http",
-        "asgi": ASGI_VERSION,
+        "asgi": {**ASGI_VERSION},
         "http_version": head.version,
         "server": _address(request.local_address),
         "client": _address(request.remote_address),
@@ -92,11 +91,10 @@ def websocket_scope(
     head = request.head
     path, raw_path, query = _paths(head.target, root_path)
     tls = request.tls
-    if tls is not None:
-        extensions = {**extensions, "tls": tls_extension(tls)}
+    extensions = {**extensions, "tls": tls_extension(tls)} if tls is not None else {**extensions}
     return {
         "type": "websocket",
-        "asgi": ASGI_VERSION,
+        "asgi": {**ASGI_VERSION},
         "http_version": head.version,
         "server": _address(request.local_address),
         "client": _address(request.remote_address),
