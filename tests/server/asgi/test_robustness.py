@@ -80,19 +80,21 @@ async def test_a_client_that_does_not_read_holds_the_app_back() -> None:
             sent.add(1)
         await send({"type": "http.response.body", "body": b""})
 
-    async with serving_asgi(app) as server:
-        async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
-            await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            await sent.wait_for(1)
-            await anyio.sleep(0.5)
-            assert len(sent.items) < total // 2  # the socket's buffers are full: send waits
-            received = 0
-            with anyio.fail_after(30):
-                try:
-                    while True:
-                        received += len(await stream.receive())
-                except anyio.EndOfStream:
-                    pass
+    async with (
+        serving_asgi(app) as server,
+        await anyio.connect_tcp("127.0.0.1", server.port) as stream,
+    ):
+        await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        await sent.wait_for(1)
+        await anyio.sleep(0.5)
+        assert len(sent.items) < total // 2  # the socket's buffers are full: send waits
+        received = 0
+        with anyio.fail_after(30):
+            try:
+                while True:
+                    received += len(await stream.receive())
+            except anyio.EndOfStream:
+                pass
     assert len(sent.items) == total
     assert received > total * len(piece)
 
@@ -109,10 +111,12 @@ async def test_shutting_down_cancels_an_app_that_never_answers() -> None:
         finally:
             cancelled.set()
 
-    async with serving_asgi(app, shutdown_timeout=0.2) as server:
-        async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
-            await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            with anyio.fail_after(10):
-                await started.wait()
-                await server.shutdown()
-                await cancelled.wait()
+    async with (
+        serving_asgi(app, shutdown_timeout=0.2) as server,
+        await anyio.connect_tcp("127.0.0.1", server.port) as stream,
+    ):
+        await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        with anyio.fail_after(10):
+            await started.wait()
+            await server.shutdown()
+            await cancelled.wait()
