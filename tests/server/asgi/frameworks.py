@@ -15,6 +15,8 @@ import anyio
 import httpx
 import websockets
 import websockets.asyncio.client
+from starlette.responses import PlainTextResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed as PeerClosed
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
@@ -78,17 +80,49 @@ async def check_websockets(port: int) -> None:
         await ws.send(b"\x01\x02")
         assert await ws.recv() == b"\x01\x02"
         await ws.send("bye")
-        try:
-            await ws.recv()
-        except PeerClosed as closed:
-            received = closed.rcvd
-        else:
-            received = None
-        assert received is not None
-        assert (received.code, received.reason) == (4000, "goodbye")
+        assert await peer_close(ws) == (4000, "goodbye")
 
     assert await _refusal(f"{base}/ws/denied") == (403, b"Forbidden\n")
     assert await _refusal(f"{base}/ws/refused") == (401, b"no entry")
+
+
+async def peer_close(ws: websockets.asyncio.client.ClientConnection) -> tuple[int, str] | None:
+    """The code and reason of the Close the server sent, once it comes."""
+    try:
+        await ws.recv()
+    except PeerClosed as closed:
+        if closed.rcvd is not None:
+            return closed.rcvd.code, closed.rcvd.reason
+    return None
+
+
+async def echo_websocket(websocket: WebSocket) -> None:
+    """``/ws``: accepts "v2.chat", echoes (text with a prefix), closes 4000 on "bye"."""
+    await websocket.accept(subprotocol="v2.chat")
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") == "bye":
+                await websocket.close(4000, "goodbye")
+                return
+            if message.get("text") is not None:
+                await websocket.send_text("echo: " + message["text"])
+            else:
+                await websocket.send_bytes(message["bytes"])
+    except WebSocketDisconnect:
+        return
+
+
+async def denied_websocket(websocket: WebSocket) -> None:
+    """``/ws/denied``: closed before accepting."""
+    await websocket.close(1008)
+
+
+async def refused_websocket(websocket: WebSocket) -> None:
+    """``/ws/refused``: a denial response."""
+    await websocket.send_denial_response(PlainTextResponse("no entry", status_code=401))
 
 
 async def _refusal(uri: str) -> tuple[int, bytes]:

@@ -6,35 +6,30 @@ are not tested: they wait for wsrs's multipart support (issue 8), not landed on 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from fastapi import BackgroundTasks, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
-from tests.conftest import BACKENDS, UVLOOP
-from tests.helpers import AsyncioThread, asyncio_thread
+from tests.helpers import AsyncioThread
 from tests.server.asgi.asgi_helpers import errors, serving_asgi
-from tests.server.asgi.frameworks import STREAM_PIECES, check_http, check_websockets, write_file
+from tests.server.asgi.frameworks import (
+    STREAM_PIECES,
+    check_http,
+    check_websockets,
+    denied_websocket,
+    echo_websocket,
+    refused_websocket,
+    write_file,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
-
-
-@pytest.fixture
-def peer() -> Iterator[AsyncioThread]:
-    with asyncio_thread() as thread:
-        yield thread
 
 
 class Item(BaseModel):
@@ -85,32 +80,9 @@ def fastapi_app(file: Path, background_done: anyio.Event) -> FastAPI:
     async def echo(request: Request) -> Response:
         return Response(await request.body())
 
-    @app.websocket("/ws")
-    async def ws(websocket: WebSocket) -> None:
-        await websocket.accept(subprotocol="v2.chat")
-        try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                if message.get("text") == "bye":
-                    await websocket.close(4000, "goodbye")
-                    return
-                if message.get("text") is not None:
-                    await websocket.send_text("echo: " + message["text"])
-                else:
-                    await websocket.send_bytes(message["bytes"])
-        except WebSocketDisconnect:
-            return
-
-    @app.websocket("/ws/denied")
-    async def denied(websocket: WebSocket) -> None:
-        await websocket.close(1008)
-
-    @app.websocket("/ws/refused")
-    async def refused(websocket: WebSocket) -> None:
-        await websocket.send_denial_response(PlainTextResponse("no entry", status_code=401))
-
+    app.add_api_websocket_route("/ws", echo_websocket)
+    app.add_api_websocket_route("/ws/denied", denied_websocket)
+    app.add_api_websocket_route("/ws/refused", refused_websocket)
     return app
 
 

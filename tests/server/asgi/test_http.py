@@ -9,7 +9,6 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, UVLOOP
 from tests.server.asgi.asgi_helpers import (
     Recorder,
     errors,
@@ -23,12 +22,6 @@ from wsrs import ClientDisconnected
 from wsrs.server.asgi.types import Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
 
 
 def scope_recorder(seen: list[Message]) -> Any:

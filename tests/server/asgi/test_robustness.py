@@ -9,17 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.conftest import BACKENDS, UVLOOP
 from tests.server.asgi.asgi_helpers import Recorder, errors, http_only, serving_asgi
 from wsrs.server.asgi.types import Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
 
 
 UPLOAD_HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"

@@ -6,7 +6,7 @@ tested: they wait for wsrs's multipart support (issue 8), not landed on main yet
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,26 +24,20 @@ from starlette.responses import (
     StreamingResponse,
 )
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from tests.conftest import BACKENDS, UVLOOP
-from tests.helpers import AsyncioThread, asyncio_thread
+from tests.helpers import AsyncioThread
 from tests.server.asgi.asgi_helpers import errors, serving_asgi
-from tests.server.asgi.frameworks import STREAM_PIECES, check_http, check_websockets, write_file
+from tests.server.asgi.frameworks import (
+    STREAM_PIECES,
+    check_http,
+    check_websockets,
+    denied_websocket,
+    echo_websocket,
+    refused_websocket,
+    write_file,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
-
-
-@pytest.fixture
-def peer() -> Iterator[AsyncioThread]:
-    with asyncio_thread() as thread:
-        yield thread
 
 
 def starlette_app(file: Path, background_done: anyio.Event) -> Starlette:
@@ -76,29 +70,6 @@ def starlette_app(file: Path, background_done: anyio.Event) -> Starlette:
     async def echo(request: Request) -> Response:
         return Response(await request.body())
 
-    async def ws(websocket: WebSocket) -> None:
-        await websocket.accept(subprotocol="v2.chat")
-        try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                if message.get("text") == "bye":
-                    await websocket.close(4000, "goodbye")
-                    return
-                if message.get("text") is not None:
-                    await websocket.send_text("echo: " + message["text"])
-                else:
-                    await websocket.send_bytes(message["bytes"])
-        except WebSocketDisconnect:
-            return
-
-    async def denied(websocket: WebSocket) -> None:
-        await websocket.close(1008)
-
-    async def refused(websocket: WebSocket) -> None:
-        await websocket.send_denial_response(PlainTextResponse("no entry", status_code=401))
-
     return Starlette(
         routes=[
             Route("/json", json),
@@ -108,9 +79,9 @@ def starlette_app(file: Path, background_done: anyio.Event) -> Starlette:
             Route("/background", background),
             Route("/state", state),
             Route("/echo", echo, methods=["POST"]),
-            WebSocketRoute("/ws", ws),
-            WebSocketRoute("/ws/denied", denied),
-            WebSocketRoute("/ws/refused", refused),
+            WebSocketRoute("/ws", echo_websocket),
+            WebSocketRoute("/ws/denied", denied_websocket),
+            WebSocketRoute("/ws/refused", refused_websocket),
         ],
         lifespan=lifespan,
     )

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import anyio
 import pytest
 import websockets
 import websockets.asyncio.client
-from websockets.exceptions import ConnectionClosed as PeerClosed
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from tests.conftest import BACKENDS, UVLOOP
-from tests.helpers import AsyncioThread, asyncio_thread, read_until, read_until_closed
+from tests.helpers import AsyncioThread, read_until, read_until_closed
 from tests.server.asgi.asgi_helpers import Recorder, errors, exchange, http_only, serving_asgi
+from tests.server.asgi.frameworks import peer_close
 from wsrs import ClientDisconnected, CloseReason, ConnectionClosed, HandshakeError, connect
 from wsrs.server.asgi.types import Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
-
-
-@pytest.fixture
-def peer() -> Iterator[AsyncioThread]:
-    with asyncio_thread() as thread:
-        yield thread
 
 
 def echo_app(seen: Recorder) -> object:
@@ -269,15 +254,9 @@ async def test_websockets_client_sees_the_close_code_of_the_app(peer: AsyncioThr
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.close", "code": 4400, "reason": "bad input"})
 
-    async def closed_with(port: int) -> tuple[int | None, str | None]:
+    async def closed_with(port: int) -> tuple[int, str] | None:
         async with websockets.asyncio.client.connect(f"ws://127.0.0.1:{port}/") as ws:
-            try:
-                await ws.recv()
-            except PeerClosed as closed:
-                received = closed.rcvd
-            else:
-                received = None
-        return (received.code, received.reason) if received else (None, None)
+            return await peer_close(ws)
 
     async with serving_asgi(app) as server:
         assert await peer.call(closed_with(server.port)) == (4400, "bad input")

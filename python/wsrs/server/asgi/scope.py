@@ -62,49 +62,49 @@ def http_scope(
     request: Request, root_path: str, state: dict[str, Any], extensions: dict[str, Any]
 ) -> Scope:
     """The scope of one HTTP request."""
-    head = request.head
-    path, raw_path, query = _paths(head.target, root_path)
-    tls = request.tls
-    extensions = {**extensions, "tls": tls_extension(tls)} if tls is not None else {**extensions}
-    return {
-        "type": "http",
-        "asgi": {**ASGI_VERSION},
-        "http_version": head.version,
-        "server": _address(request.local_address),
-        "client": _address(request.remote_address),
-        "scheme": "http" if tls is None else "https",
-        "method": head.method,
-        "root_path": root_path,
-        "path": path,
-        "raw_path": raw_path,
-        "query_string": query,
-        "headers": head.asgi_headers,
-        "state": state.copy(),
-        "extensions": extensions,
-    }
+    scope = _scope("http", request, root_path, state, extensions)
+    scope["method"] = request.head.method
+    return scope
 
 
 def websocket_scope(
     request: Request, root_path: str, state: dict[str, Any], extensions: dict[str, Any]
 ) -> Scope:
     """The scope of one WebSocket, from its opening handshake."""
+    scope = _scope("websocket", request, root_path, state, extensions)
+    scope["subprotocols"] = offered_subprotocols(request.headers)
+    return scope
+
+
+def _scope(
+    kind: str,
+    request: Request,
+    root_path: str,
+    state: dict[str, Any],
+    extensions: dict[str, Any],
+) -> Scope:
+    """What the HTTP and WebSocket scopes share."""
     head = request.head
     path, raw_path, query = _paths(head.target, root_path)
     tls = request.tls
-    extensions = {**extensions, "tls": tls_extension(tls)} if tls is not None else {**extensions}
+    if tls is None:
+        scheme = "http" if kind == "http" else "ws"
+        extensions = {**extensions}
+    else:
+        scheme = "https" if kind == "http" else "wss"
+        extensions = {**extensions, "tls": tls_extension(tls)}
     return {
-        "type": "websocket",
+        "type": kind,
         "asgi": {**ASGI_VERSION},
         "http_version": head.version,
         "server": _address(request.local_address),
         "client": _address(request.remote_address),
-        "scheme": "ws" if tls is None else "wss",
+        "scheme": scheme,
         "root_path": root_path,
         "path": path,
         "raw_path": raw_path,
         "query_string": query,
         "headers": head.asgi_headers,
-        "subprotocols": offered_subprotocols(request.headers),
         "state": state.copy(),
         "extensions": extensions,
     }
