@@ -21,10 +21,12 @@ from wsrs._wsrs import (
 )
 from wsrs.client import connect
 from wsrs.exceptions import (
+    ClientDisconnected,
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
     HandshakeError,
+    LifespanError,
     LocalProtocolError,
     MultipartError,
     PayloadTooBig,
@@ -49,14 +51,16 @@ from wsrs.http import (
     PipelineJob,
     Preamble,
     Request,
+    Responder,
     Response,
+    ResponseWriter,
     UploadFile,
     decode_chunked,
     encode_chunked,
     parse_multipart,
     start_connection_pipeline,
 )
-from wsrs.server import App, Server, serve
+from wsrs.server import App, AsgiApp, Server, is_asgi_app, serve
 from wsrs.ws import (
     CloseCode,
     CloseReason,
@@ -71,8 +75,10 @@ from wsrs.ws import (
 
 __all__ = [
     "App",
+    "AsgiApp",
     "BodyStream",
     "ChunkedDecoder",
+    "ClientDisconnected",
     "CloseCode",
     "CloseReason",
     "ConnectionClosed",
@@ -90,6 +96,7 @@ __all__ = [
     "HandshakeError",
     "Headers",
     "HttpLimits",
+    "LifespanError",
     "LocalProtocolError",
     "MultipartError",
     "MultipartLimits",
@@ -106,7 +113,9 @@ __all__ = [
     "RemoteProtocolError",
     "Request",
     "RequestParser",
+    "Responder",
     "Response",
+    "ResponseWriter",
     "Server",
     "SessionConfig",
     "TimeoutQueue",
@@ -118,6 +127,7 @@ __all__ = [
     "connect",
     "decode_chunked",
     "encode_chunked",
+    "is_asgi_app",
     "parse_multipart",
     "pinger",
     "ponger",

@@ -1,7 +1,8 @@
 """HTTP/1.1 over the Rust engine: request and response objects (`messages`), the connection that
 parses, dispatches and answers them in order (`_connection`), Ktor's connection pipeline
 (`pipeline`), the chunked coding as streams (`chunked`), multipart bodies as parts with body
-streams (`multipart`) and HTML forms (`forms`)."""
+streams (`multipart`), HTML forms (`forms`), and `ResponseWriter` for handlers that write their
+response piece by piece (`_writer`)."""
 
 from wsrs._wsrs import (
     Epilogue,
@@ -12,6 +13,7 @@ from wsrs._wsrs import (
     PartEnd,
     Preamble,
 )
+from wsrs.http._writer import Responder, ResponseWriter
 from wsrs.http.chunked import DecoderJob, decode_chunked, encode_chunked
 from wsrs.http.forms import FormData, FormLimits, UploadFile
 from wsrs.http.messages import BodyStream, Headers, Request, Response
@@ -35,7 +37,9 @@ __all__ = [
     "PipelineJob",
     "Preamble",
     "Request",
+    "Responder",
     "Response",
+    "ResponseWriter",
     "UploadFile",
     "decode_chunked",
     "encode_chunked",
