@@ -226,15 +226,20 @@ EMPTY_BODY = BodyStream(done=True, on_full=lambda full: None)
 class Request:
     """One HTTP request: its head, and its body as a stream."""
 
-    __slots__ = ("_head", "_headers", "body", "remote_address")
+    __slots__ = ("_head", "_headers", "body", "remote_address", "scheme")
 
-    def __init__(self, head: RequestHead, body: BodyStream, remote_address: Any) -> None:
+    def __init__(
+        self, head: RequestHead, body: BodyStream, remote_address: Any, scheme: str = "http"
+    ) -> None:
         self._head = head
         self._headers: Headers | None = None
         self.body = body
         """The body, readable as it arrives (see `stream()` and `read()`)."""
         self.remote_address = remote_address
-        """The client's socket address."""
+        """The client's socket address (a trusted proxy's ``X-Forwarded-For`` with
+        ``proxy_headers``)."""
+        self.scheme = scheme
+        """``"https"`` over TLS (or as a trusted proxy reports it), else ``"http"``."""
 
     @property
     def method(self) -> str:
