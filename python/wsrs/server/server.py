@@ -47,12 +47,13 @@ from wsrs.ws.config import SessionConfig
 from wsrs.ws.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.ws.session import DefaultWebSocketSession
 
-__all__ = ["Server", "serve"]
+__all__ = ["GOING_AWAY", "RESTARTING", "Server", "serve"]
 
 logger = logging.getLogger("wsrs")
 access_logger = logging.getLogger("wsrs.access")
 
 GOING_AWAY = CloseReason(1001, "Server is going down")
+RESTARTING = CloseReason(1012, "Server is restarting")
 
 
 class Server:
@@ -117,6 +118,7 @@ class Server:
         self._sessions: set[DefaultWebSocketSession] = set()
         self._live = 0
         self._shutting_down = False
+        self._close_reason = GOING_AWAY
 
     @property
     def port(self) -> int:
@@ -180,20 +182,25 @@ class Server:
         """Serve until cancelled or shut down."""
         await self._stopped
 
-    async def shutdown(self) -> None:
-        """Stop accepting, close every connection gracefully, then cancel what is left."""
+    async def shutdown(self, reason: CloseReason = GOING_AWAY) -> None:
+        """Stop accepting, close every connection gracefully, then cancel what is left.
+
+        WebSocket sessions are closed with `reason`: 1001 "going away", or `RESTARTING` (1012)
+        when another process takes over.
+        """
         if self._tg is None:
             return
         if self._shutting_down:
             await self._stopped
             return
         self._shutting_down = True
+        self._close_reason = reason
         if self._asyncio_server is not None:
             self._asyncio_server.close()
         for connection in list(self._connections):
             connection.close_when_idle()
         for session in list(self._sessions):
-            session._start_close(GOING_AWAY)
+            session._start_close(reason)
         with anyio.move_on_after(self.shutdown_timeout):
             while self._live:
                 await self._gone.park()
@@ -368,7 +375,7 @@ class Server:
             if already_read:
                 session.data_received(already_read)
             if self._shutting_down:
-                session._start_close(GOING_AWAY)
+                session._start_close(self._close_reason)
             return self._run_session(session, route)
 
         return Response(status=101, headers=headers, upgrade=take_over)
