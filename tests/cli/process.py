@@ -68,9 +68,7 @@ async def wsrs_serve(
 ) -> AsyncIterator[Served]:
     """``wsrs serve ARGS`` until its "serving" line; killed afterwards if still running."""
     environment = {**os.environ, **(env or {})}
-    process = await anyio.open_process(
-        command(*args), env=environment, cwd=cwd, pass_fds=pass_fds
-    )
+    process = await anyio.open_process(command(*args), env=environment, cwd=cwd, pass_fds=pass_fds)
     served = Served(process)
     async with process, anyio.create_task_group() as tg:
         tg.start_soon(served._read_stderr)

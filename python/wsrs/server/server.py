@@ -99,6 +99,7 @@ class Server:
         self._max_pipelined = max_pipelined
         self._sock = sock
         self._uds = uds
+        self._bound_uds: str | None = None
         self._proxy = ProxyHeaders(forwarded_allow_ips) if proxy_headers else None
         self._limit_concurrency = limit_concurrency
         self._on_response = self._log_access if access_log else None
@@ -174,8 +175,8 @@ class Server:
         finally:
             if self._restore_loop is not None:
                 self._restore_loop()
-            if self._uds is not None and self._sock is None:
-                remove_unix(self._uds)
+            if self._bound_uds is not None:
+                remove_unix(self._bound_uds)
             self._stopped.set(None)
 
     async def serve_forever(self) -> None:
@@ -217,6 +218,7 @@ class Server:
         """The socket to listen on when it is not `host`:`port`: `sock`, or one bound at `uds`."""
         if self._sock is None and self._uds is not None:
             self._sock = bind_unix(self._uds, backlog=self._backlog)
+            self._bound_uds = self._uds
             self._port = 0
         elif self._sock is not None and self._sock.family != socket.AF_UNIX:
             self._port = self._sock.getsockname()[1]
