@@ -51,7 +51,7 @@ class Served:
                     raise AssertionError(f"exited waiting for {text!r}:\n{self.stderr}")
                 await self._news.wait()
 
-    async def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
+    async def stop(self, signum: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
         """Send `signum` and return the exit status."""
         self.process.send_signal(signum)
         with anyio.fail_after(timeout):

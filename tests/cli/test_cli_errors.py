@@ -37,7 +37,7 @@ def anyio_backend() -> str:
     ],
 )
 async def test_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
-    status, stdout, stderr = await run_to_exit(*args)
+    status, _, stderr = await run_to_exit(*args)
     assert status == 2
     assert message in stderr
     assert "Traceback" not in stderr

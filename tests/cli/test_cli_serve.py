@@ -39,19 +39,23 @@ async def test_an_app_is_served_on_each_backend(backend: str) -> None:
 
 
 async def test_a_factory_is_called() -> None:
-    async with wsrs_serve("--port", "0", "--factory", "tests.cli.sample_app:create_app") as served:
-        async with httpx.AsyncClient() as http:
-            assert (await http.get(f"{served.url}/hello")).text == "Hello, World!"
+    async with (
+        wsrs_serve("--port", "0", "--factory", "tests.cli.sample_app:create_app") as served,
+        httpx.AsyncClient() as http,
+    ):
+        assert (await http.get(f"{served.url}/hello")).text == "Hello, World!"
 
 
 async def test_env_file_is_loaded_before_the_app(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("# settings\nexport WSRS_TEST_VALUE='from the file'\nWSRS_GREETING=hi\n")
     args = ("--port", "0", "--env-file", str(env_file), SAMPLE)
-    async with wsrs_serve(*args, env={"WSRS_GREETING": "kept"}) as served:
-        async with httpx.AsyncClient() as http:
-            value = (await http.get(f"{served.url}/env")).text
-            greeting = (await http.get(f"{served.url}/hello")).text
+    async with (
+        wsrs_serve(*args, env={"WSRS_GREETING": "kept"}) as served,
+        httpx.AsyncClient() as http,
+    ):
+        value = (await http.get(f"{served.url}/env")).text
+        greeting = (await http.get(f"{served.url}/hello")).text
     assert value == "from the file"
     assert greeting == "kept"  # the environment wins over the file
 
@@ -155,44 +159,50 @@ async def test_log_level_warning_hides_info_lines() -> None:
 
 
 async def test_timeout_keep_alive_closes_an_idle_connection() -> None:
-    async with wsrs_serve("--port", "0", "--timeout-keep-alive", "0.5", SAMPLE) as served:
-        async with await anyio.connect_tcp("127.0.0.1", served.port) as stream:
-            await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-            received = b""
-            with anyio.fail_after(10):
-                while True:
-                    try:
-                        received += await stream.receive()
-                    except anyio.EndOfStream:
-                        break
+    async with (
+        wsrs_serve("--port", "0", "--timeout-keep-alive", "0.5", SAMPLE) as served,
+        await anyio.connect_tcp("127.0.0.1", served.port) as stream,
+    ):
+        await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        with anyio.fail_after(10):
+            while True:
+                try:
+                    received += await stream.receive()
+                except anyio.EndOfStream:
+                    break
     assert received.startswith(b"HTTP/1.1 200 OK")
     assert received.endswith(b"Hello, World!")
 
 
 async def test_timeout_request_head_answers_408_to_a_slow_head() -> None:
     args = ("--port", "0", "--timeout-request-head", "0.5", "--timeout-keep-alive", "60", SAMPLE)
-    async with wsrs_serve(*args) as served:
-        async with await anyio.connect_tcp("127.0.0.1", served.port) as stream:
-            await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
-            received = b""
-            with anyio.fail_after(10):
-                while True:
-                    try:
-                        received += await stream.receive()
-                    except anyio.EndOfStream:
-                        break
+    async with (
+        wsrs_serve(*args) as served,
+        await anyio.connect_tcp("127.0.0.1", served.port) as stream,
+    ):
+        await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+        received = b""
+        with anyio.fail_after(10):
+            while True:
+                try:
+                    received += await stream.receive()
+                except anyio.EndOfStream:
+                    break
     assert received.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
 
 
 async def test_ws_max_size_closes_with_1009() -> None:
-    async with wsrs_serve("--port", "0", "--ws-max-size", "1000", SAMPLE) as served:
-        async with connect(f"ws://127.0.0.1:{served.port}/ws", max_frame_size=10_000) as ws:
-            await ws.send("x" * 1000)
-            assert await ws.receive() == "x" * 1000
-            await ws.send("x" * 1001)
-            with pytest.raises(ConnectionClosed):
-                await ws.receive()
-            assert (await ws.close_reason).code == 1009
+    async with (
+        wsrs_serve("--port", "0", "--ws-max-size", "1000", SAMPLE) as served,
+        connect(f"ws://127.0.0.1:{served.port}/ws", max_frame_size=10_000) as ws,
+    ):
+        await ws.send("x" * 1000)
+        assert await ws.receive() == "x" * 1000
+        await ws.send("x" * 1001)
+        with pytest.raises(ConnectionClosed):
+            await ws.receive()
+        assert (await ws.close_reason).code == 1009
 
 
 async def test_ws_ping_interval_pings_the_client() -> None:

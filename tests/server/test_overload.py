@@ -58,13 +58,14 @@ async def get(port: int) -> bytes:
 async def test_running_out_of_descriptors_pauses_accepting_and_logs_once(backend: str) -> None:
     command = [sys.executable, "-c", SERVER, backend]
     async with await anyio.open_process(command) as process:
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         with anyio.fail_after(30):
             port = int((await process.stdout.receive()).decode())
         async with await anyio.connect_tcp("127.0.0.1", port) as early:
             clients: list[anyio.abc.SocketStream] = []
             try:
-                for _ in range(400):
+                while len(clients) < 400:
                     clients.append(await anyio.connect_tcp("127.0.0.1", port))
                 await early.send(GET)  # a connection accepted before the flood is still served
                 with anyio.fail_after(30):
@@ -106,25 +107,29 @@ def hello_app() -> App:
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio", UVLOOP, "trio"], indirect=True)
 async def test_a_slow_request_head_gets_408_before_the_keep_alive_timeout() -> None:
-    async with serving(hello_app(), head_timeout=0.3, idle_timeout=60) as server:
-        async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
-            await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
-            with anyio.fail_after(20):
-                received = await read_until_closed(stream)
+    async with (
+        serving(hello_app(), head_timeout=0.3, idle_timeout=60) as server,
+        await anyio.connect_tcp("127.0.0.1", server.port) as stream,
+    ):
+        await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+        with anyio.fail_after(20):
+            received = await read_until_closed(stream)
     assert received.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert b"Connection: close" in received
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio", UVLOOP, "trio"], indirect=True)
 async def test_the_head_deadline_does_not_cut_an_idle_keep_alive_connection() -> None:
-    async with serving(hello_app(), head_timeout=0.2, idle_timeout=60) as server:
-        async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
-            await stream.send(GET)
-            first = await read_until(stream, b"Hello, World!")
-            await anyio.sleep(0.6)  # idle, with no partial head: only the idle timeout applies
-            await stream.send(GET)
-            with anyio.fail_after(20):
-                second = await read_until(stream, b"Hello, World!")
+    async with (
+        serving(hello_app(), head_timeout=0.2, idle_timeout=60) as server,
+        await anyio.connect_tcp("127.0.0.1", server.port) as stream,
+    ):
+        await stream.send(GET)
+        first = await read_until(stream, b"Hello, World!")
+        await anyio.sleep(0.6)  # idle, with no partial head: only the idle timeout applies
+        await stream.send(GET)
+        with anyio.fail_after(20):
+            second = await read_until(stream, b"Hello, World!")
     assert first.startswith(b"HTTP/1.1 200 OK")
     assert second.startswith(b"HTTP/1.1 200 OK")
 
@@ -135,14 +140,16 @@ async def test_a_malformed_chunked_body_is_not_logged_as_a_server_error(
     path: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="wsrs")
-    async with serving(hello_app()) as server:
-        async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
-            await stream.send(
-                f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
-                + b"5\r\nhello\r\nzz\r\n"
-            )
-            with anyio.fail_after(20):
-                received = await read_until_closed(stream)
+    async with (
+        serving(hello_app()) as server,
+        await anyio.connect_tcp("127.0.0.1", server.port) as stream,
+    ):
+        await stream.send(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            + b"5\r\nhello\r\nzz\r\n"
+        )
+        with anyio.fail_after(20):
+            received = await read_until_closed(stream)
     assert b"500" not in received.split(b"\r\n", 1)[0]
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert any("malformed chunk-size" in r.getMessage() for r in caplog.records)

@@ -124,12 +124,14 @@ async def test_limit_concurrency_answers_503_and_closes() -> None:
         async for message in ws:
             await ws.send(message)
 
-    async with serving(websocket_app(hold), limit_concurrency=1) as server:
-        async with connect(f"ws://127.0.0.1:{server.port}/ws"):
-            await held.wait()
-            async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
-                await stream.send(b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n")
-                answer = await read_until(stream, b"\r\n\r\n")
+    async with (
+        serving(websocket_app(hold), limit_concurrency=1) as server,
+        connect(f"ws://127.0.0.1:{server.port}/ws"),
+    ):
+        await held.wait()
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
+            await stream.send(b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = await read_until(stream, b"\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")
     assert b"Connection: close" in answer
 
@@ -137,11 +139,13 @@ async def test_limit_concurrency_answers_503_and_closes() -> None:
 @ALL
 async def test_the_access_log_has_one_line_per_response(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="wsrs.access")
-    async with serving(client_app(), access_log=True) as server:
-        async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
-            await stream.send(b"GET /client HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.0\r\n\r\n")
-            await read_until(stream, b"Not Found")
-            await stream.send(b"BAD\r\n\r\n")
+    async with (
+        serving(client_app(), access_log=True) as server,
+        await anyio.connect_tcp("127.0.0.1", server.port) as stream,
+    ):
+        await stream.send(b"GET /client HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.0\r\n\r\n")
+        await read_until(stream, b"Not Found")
+        await stream.send(b"BAD\r\n\r\n")
     lines = [r.getMessage() for r in caplog.records if r.name == "wsrs.access"]
     assert len(lines) == 2
     assert lines[0].startswith("127.0.0.1:")

@@ -65,6 +65,7 @@ def run(config: ServeConfig) -> int:
         workers=config.workers,
         shutdown_timeout=config.timeout_graceful_shutdown,
         on_ready=announce,
+        on_failure=_fail,
         watch=config.reload_dirs if config.reload else (),
     )
     try:
@@ -82,17 +83,22 @@ def run_worker(config: ServeConfig, sock: socket.socket | None, channel: Connect
     server listening (or failing to) over `channel`, and the worker stops if it goes away."""
     setup_logging(config.log_level)
     threading.Thread(target=_stop_when_orphaned, args=(channel,), daemon=True).start()
+
+    def failed(message: str) -> int:
+        channel.send(("failed", message))  # the supervisor says it, once for all workers
+        return 1
+
     if sock is None:
         try:
             sock = bind_tcp(config.host, config.port, reuse_port=True, backlog=config.backlog)
         except OSError as error:
-            _fail(f"cannot listen on {config.where()}: {_reason(error)}")
+            failed(f"cannot listen on {config.where()}: {_reason(error)}")
             raise SystemExit(BOOT_FAILED) from None
 
     def ready(server: Server) -> None:
         channel.send(("ready", os.getpid()))
 
-    code = _serve_process(config, sock, ready, own_socket=False)
+    code = _serve_process(config, sock, ready, own_socket=False, fail=failed)
     raise SystemExit(BOOT_FAILED if code == 1 else code)
 
 
@@ -107,7 +113,7 @@ def _run_here(config: ServeConfig) -> int:
             sock = from_fd(config.fd)
         except OSError as error:
             return _fail(f"--fd {config.fd}: {_reason(error)}")
-    return _serve_process(config, sock, announce, own_socket=True)
+    return _serve_process(config, sock, announce, own_socket=True, fail=_fail)
 
 
 def _serve_process(
@@ -116,6 +122,7 @@ def _serve_process(
     on_ready: Callable[[Server], None],
     *,
     own_socket: bool,
+    fail: Callable[[str], int],
 ) -> int:
     """Load the app and serve it on this process's event loop; the exit status."""
     previous = {
@@ -135,9 +142,9 @@ def _serve_process(
     except (_StartupExit, KeyboardInterrupt):
         return 0
     except AppLoadError as error:
-        return _fail(str(error))
+        return fail(str(error))
     except OSError as error:
-        return _fail(f"cannot listen on {config.where()}: {_reason(error)}")
+        return fail(f"cannot listen on {config.where()}: {_reason(error)}")
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -114,6 +114,7 @@ class Server:
         self._idle: TimeoutQueue | None = None
         self._head: TimeoutQueue | None = None
         self._restore_loop: Callable[[], None] | None = None
+        self._accepting: anyio.CancelScope | None = None
         self._asyncio_server: asyncio.Server | None = None
         self._connections: set[HttpConnection] = set()
         self._sessions: set[DefaultWebSocketSession] = set()
@@ -198,6 +199,8 @@ class Server:
         self._close_reason = reason
         if self._asyncio_server is not None:
             self._asyncio_server.close()
+        if self._accepting is not None:
+            self._accepting.cancel()  # trio: close the listeners now, not after the wait
         for connection in list(self._connections):
             connection.close_when_idle()
         for session in list(self._sessions):
@@ -260,6 +263,7 @@ class Server:
             self._port = multi.extra(anyio.abc.SocketAttribute.local_port)
             listener, listeners = multi, list(multi.listeners)
         async with listener, anyio.create_task_group() as accepting:
+            self._accepting = accepting.cancel_scope
             for socket_listener in listeners:
                 accepting.start_soon(self._accept_loop, socket_listener)
             task_status.started()

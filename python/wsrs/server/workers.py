@@ -52,6 +52,8 @@ class _Worker:
     channel: Connection
     started: float = field(default_factory=time.monotonic)
     ready: bool = False
+    failure: str | None = None
+    """Why it could not start, as it said over its channel."""
 
 
 class Supervisor:
@@ -65,6 +67,7 @@ class Supervisor:
         workers: int,
         shutdown_timeout: float,
         on_ready: Callable[[], None] | None = None,
+        on_failure: Callable[[str], object] | None = None,
         watch: Sequence[str] = (),
     ) -> None:
         self._target = target
@@ -72,6 +75,7 @@ class Supervisor:
         self._count = workers
         self._shutdown_timeout = shutdown_timeout
         self._on_ready = on_ready
+        self._on_failure = on_failure
         self._watch = tuple(watch)
         self._context = multiprocessing.get_context("spawn")
         self._current: dict[int, _Worker] = {}
@@ -153,13 +157,19 @@ class Supervisor:
         theirs.close()
         return _Worker(slot, process, ours)
 
-    def _on_message(self, worker: _Worker) -> None:
+    def _on_message(self, worker: _Worker) -> bool:
+        """Take in what `worker` said; False once its channel has ended."""
         try:
             message = worker.channel.recv()
         except (EOFError, OSError):
-            return  # it died before saying anything: its exit is handled next
-        if not (isinstance(message, tuple) and message[:1] == ("ready",)):
-            return
+            return False  # it died: its exit is handled next
+        if not isinstance(message, tuple) or not message:
+            return True
+        if message[0] == "failed":
+            worker.failure = str(message[1])
+            return True
+        if message[0] != "ready":
+            return True
         worker.ready = True
         logger.info("worker %d listening (pid %d)", worker.slot, worker.process.pid)
         if worker is self._replacement:
@@ -173,38 +183,51 @@ class Supervisor:
             self._booted = True
             if self._on_ready is not None:
                 self._on_ready()
+        return True
 
     def _on_exit(self, worker: _Worker) -> bool:
         """Handle a worker that exited; True when the supervisor must give up."""
+        while worker.channel.poll() and self._on_message(worker):
+            pass  # what it said just before it exited
         worker.process.join()
         worker.channel.close()
         code = worker.process.exitcode
+        why = f": {worker.failure}" if worker.failure else ""
         if worker in self._retiring:
             self._retiring.remove(worker)
+            logger.info("worker %d (pid %s) stopped", worker.slot, worker.process.pid)
             return False
         if worker is self._replacement:
             self._replacement = None
             self._restart_queue.clear()
             logger.error(
-                "the new worker %d exited with status %s before listening; "
+                "the new worker %d exited with status %s before listening%s; "
                 "keeping the running workers",
                 worker.slot,
                 code,
+                why,
             )
             return False
         del self._current[worker.slot]
         if not self._booted:
-            logger.error("worker %d could not start (status %s); stopping", worker.slot, code)
+            if worker.failure is not None and self._on_failure is not None:
+                self._on_failure(worker.failure)
+            else:
+                logger.error("worker %d could not start (status %s)", worker.slot, code)
+            if self._watch:
+                logger.info("waiting for a change to start again")
+                return False
             return True
         quick = time.monotonic() - worker.started < CRASH_WINDOW
         failures = self._failures.get(worker.slot, 0) + 1 if quick else 0
         self._failures[worker.slot] = failures
         delay = min(FIRST_BACKOFF * 2 ** (failures - 1), MAX_BACKOFF) if failures else 0.0
         logger.error(
-            "worker %d (pid %s) exited with status %s; restarting it in %.1f s",
+            "worker %d (pid %s) exited with status %s%s; restarting it in %.1f s",
             worker.slot,
             worker.process.pid,
             code,
+            why,
             delay,
         )
         self._respawn_at[worker.slot] = time.monotonic() + delay
@@ -215,6 +238,11 @@ class Supervisor:
     def _begin_restart(self, why: str) -> None:
         if self._restart_queue or self._replacement is not None:
             return  # a round is already going on
+        if not self._booted:  # a first start that failed (with --reload): try it again
+            for slot in range(self._count):
+                if slot not in self._current:
+                    self._current[slot] = self._spawn(slot)
+            return
         logger.info("%s: restarting the workers one by one", why)
         self._restart_queue.extend(sorted(self._current))
         self._next_restart()
@@ -264,7 +292,8 @@ class Supervisor:
         for changes in watchfiles.watch(
             *self._watch, watch_filter=watchfiles.PythonFilter(), stop_event=stop
         ):
-            paths = sorted({os.path.relpath(path) for _, path in changes})
+            here = os.getcwd() + os.sep
+            paths = sorted({path.removeprefix(here) for _, path in changes})
             self._request(f"changed: {', '.join(paths)}")
 
 
