@@ -25,7 +25,6 @@ def anyio_backend() -> str:
         (["--factory"], "--factory needs an app"),
         (["--uds", "/tmp/x.sock", "--fd", "3"], "--uds and --fd cannot be used together"),
         (["--workers", "0"], "--workers must be at least 1"),
-        (["--workers", "2", "--port", "0"], "--workers needs a fixed --port"),
         (["--reload", "--workers", "2", "--port", "1"], "--reload and --workers"),
         (["--port", "70000"], "--port must be 0 to 65535"),
         (["--ssl-keyfile", "key.pem"], "--ssl-keyfile and --ssl-certfile go together"),

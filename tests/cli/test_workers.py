@@ -25,14 +25,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def free_port() -> str:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
-
-
 async def get_text(url: str) -> str:
     """GET `url` on a new connection."""
     async with httpx.AsyncClient() as http:
@@ -52,7 +44,7 @@ async def open_sessions(port: int, stack: AsyncExitStack, count: int) -> Session
 
 @pytest.mark.parametrize("backend", ["uvloop", "trio"])
 async def test_a_killed_worker_is_respawned_and_the_others_sessions_go_on(backend: str) -> None:
-    args = ("--port", free_port(), "--workers", "2", "--backend", backend, SAMPLE)
+    args = ("--port", "0", "--workers", "2", "--backend", backend, SAMPLE)
     async with wsrs_serve(*args) as served:
         assert f"({backend}, 2 workers)" in served.banner
         await served.wait_for_log("listening (pid", count=2)
@@ -79,7 +71,7 @@ async def test_a_killed_worker_is_respawned_and_the_others_sessions_go_on(backen
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 async def test_sigterm_closes_every_open_session_with_1001_and_exits_0(workers: str) -> None:
-    async with wsrs_serve("--port", free_port(), "--workers", workers, SAMPLE) as served:
+    async with wsrs_serve("--port", "0", "--workers", workers, SAMPLE) as served:
         if workers != "1":  # one worker runs in the process itself
             await served.wait_for_log("listening (pid", count=int(workers))
         async with AsyncExitStack() as stack:
@@ -95,7 +87,7 @@ async def test_sigterm_closes_every_open_session_with_1001_and_exits_0(workers: 
 
 
 async def test_sighup_restarts_the_workers_one_by_one_with_1012() -> None:
-    async with wsrs_serve("--port", free_port(), "--workers", "2", SAMPLE) as served:
+    async with wsrs_serve("--port", "0", "--workers", "2", SAMPLE) as served:
         await served.wait_for_log("listening (pid", count=2)
         async with AsyncExitStack() as stack:
             before = await open_sessions(served.port, stack, 4)
@@ -117,7 +109,7 @@ async def test_a_worker_that_cannot_load_the_app_stops_the_supervisor(tmp_path: 
     from tests.cli.process import run_to_exit
 
     status, _, stderr = await run_to_exit(
-        "--port", free_port(), "--workers", "2", "--app-dir", str(tmp_path), "broken:app"
+        "--port", "0", "--workers", "2", "--app-dir", str(tmp_path), "broken:app"
     )
     assert status == 1
     assert stderr.count("wsrs: error: cannot import 'broken': ImportError: missing driver") == 1
@@ -129,7 +121,7 @@ async def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
     module = tmp_path / "reloaded_app.py"
     source = (Path(__file__).parent / "sample_app.py").read_text()
     module.write_text(source)
-    args = ("--port", free_port(), "--reload", "--reload-dir", str(tmp_path))
+    args = ("--port", "0", "--reload", "--reload-dir", str(tmp_path))
     async with wsrs_serve(*args, "--app-dir", str(tmp_path), "reloaded_app:app") as served:
         assert "reloading" in served.banner
         await served.wait_for_log("listening (pid")

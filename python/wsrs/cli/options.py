@@ -79,6 +79,12 @@ def _default_backend() -> str:
     return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
+def _web_concurrency() -> int:
+    """``$WEB_CONCURRENCY`` (as uvicorn and gunicorn read it), else 1."""
+    value = os.environ.get("WEB_CONCURRENCY", "1")
+    return int(value) if value.strip().isdigit() else 1
+
+
 def _seconds_or_none(text: str) -> float | None:
     value = float(text)
     return None if value <= 0 else value
@@ -148,7 +154,7 @@ def _serve_flags(serve: argparse.ArgumentParser) -> None:
     add(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY", 1)),
+        default=_web_concurrency(),
         metavar="N",
         help="worker processes ($WEB_CONCURRENCY)",
     )
@@ -225,8 +231,6 @@ def serve_config(args: argparse.Namespace) -> ServeConfig:
         raise UsageError(f"--port must be 0 to 65535, not {args.port}")
     if args.reload and args.workers > 1:
         raise UsageError("--reload and --workers cannot be used together")
-    if args.workers > 1 and args.port == 0 and args.uds is None and args.fd is None:
-        raise UsageError("--workers needs a fixed --port (or --uds, or --fd)")
     if bool(args.ssl_keyfile) != bool(args.ssl_certfile):
         raise UsageError("--ssl-keyfile and --ssl-certfile go together")
     if args.limit_concurrency is not None and args.limit_concurrency < 1:
