@@ -17,6 +17,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from benches.servers.hello_apps import asgi_app
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -28,16 +30,6 @@ _TEXT = (b"content-type", b"text/plain")
 _LENGTHS = {len(HELLO): str(len(HELLO)).encode(), len(TEN_KB): str(len(TEN_KB)).encode()}
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
 async def _answer(send: Send, status: int, body: bytes) -> None:
     length = _LENGTHS.get(len(body)) or str(len(body)).encode()
     headers = [_TEXT, (b"content-length", length)]
@@ -47,7 +39,7 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
 
 async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
-        await _lifespan(receive, send)
+        await asgi_app(scope, receive, send)  # the hello app answers lifespan events
         return
     if scope["type"] != "http":
         return

@@ -13,6 +13,7 @@ import pytest
 import trustme
 
 from tests.cli.process import SAMPLE, wsrs_serve
+from tests.helpers import read_until_closed
 from tests.wire import RawClient
 from wsrs import ConnectionClosed, connect
 
@@ -164,13 +165,8 @@ async def test_timeout_keep_alive_closes_an_idle_connection() -> None:
         await anyio.connect_tcp("127.0.0.1", served.port) as stream,
     ):
         await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-        received = b""
         with anyio.fail_after(10):
-            while True:
-                try:
-                    received += await stream.receive()
-                except anyio.EndOfStream:
-                    break
+            received = await read_until_closed(stream)
     assert received.startswith(b"HTTP/1.1 200 OK")
     assert received.endswith(b"Hello, World!")
 
@@ -182,13 +178,8 @@ async def test_timeout_request_head_answers_408_to_a_slow_head() -> None:
         await anyio.connect_tcp("127.0.0.1", served.port) as stream,
     ):
         await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
-        received = b""
         with anyio.fail_after(10):
-            while True:
-                try:
-                    received += await stream.receive()
-                except anyio.EndOfStream:
-                    break
+            received = await read_until_closed(stream)
     assert received.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
 
 

@@ -9,6 +9,7 @@ import errno
 import os
 import socket
 import stat
+from typing import Any
 
 __all__ = ["REUSE_PORT", "bind_tcp", "bind_unix", "from_fd", "remove_unix"]
 
@@ -28,20 +29,12 @@ def bind_tcp(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
     sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind(address)
-        if listen:
-            sock.listen(backlog)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    options = [(socket.SOL_SOCKET, socket.SO_REUSEADDR)]
+    if reuse_port:
+        options.append((socket.SOL_SOCKET, socket.SO_REUSEPORT))
+    if family == socket.AF_INET6:
+        options.append((socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
+    return _bound(sock, address, options, backlog if listen else None)
 
 
 def bind_unix(path: str, *, backlog: int = 1024) -> socket.socket:
@@ -63,10 +56,19 @@ def bind_unix(path: str, *, backlog: int = 1024) -> socket.socket:
             raise OSError(errno.EADDRINUSE, f"a server already listens at {path}")
         finally:
             probe.close()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    return _bound(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), path, [], backlog)
+
+
+def _bound(
+    sock: socket.socket, address: Any, options: list[tuple[int, int]], backlog: int | None
+) -> socket.socket:
+    """`sock` with `options` set, bound to `address`, listening unless `backlog` is None."""
     try:
-        sock.bind(path)
-        sock.listen(backlog)
+        for level, option in options:
+            sock.setsockopt(level, option, 1)
+        sock.bind(address)
+        if backlog is not None:
+            sock.listen(backlog)
         sock.setblocking(False)
     except BaseException:
         sock.close()
