@@ -135,3 +135,22 @@ async def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         assert await served.stop() == 0
     assert (before, after, still) == ("Hello, World!", "Edited!", "Edited!")
     assert "before listening: cannot import 'reloaded_app': SyntaxError" in served.stderr
+
+
+def pids_of_slot(stderr: str, slot: int) -> list[int]:
+    """The pids the supervisor reported listening for worker `slot`, in order."""
+    marker = f"worker {slot} listening (pid "
+    return [
+        int(line.split(marker, 1)[1].rstrip(")")) for line in stderr.splitlines() if marker in line
+    ]
+
+
+async def test_a_worker_dying_again_and_again_is_restarted_ever_later() -> None:
+    async with wsrs_serve("--port", "0", "--workers", "2", SAMPLE) as served:
+        await served.wait_for_log("worker 0 listening (pid")
+        for crash, delay in enumerate(("0.5", "1.0", "2.0"), 1):
+            os.kill(pids_of_slot(served.stderr, 0)[-1], signal.SIGKILL)
+            await served.wait_for_log(f"; restarting it in {delay} s")
+            await served.wait_for_log("worker 0 listening (pid", count=crash + 1)
+        assert len(set(pids_of_slot(served.stderr, 0))) == 4
+        assert await served.stop() == 0
