@@ -47,8 +47,11 @@ class OutOfDescriptorsLog:
         self._interval = interval
         self._next = 0.0
         self._missed = 0
+        self.seen = False
+        """True once descriptors ran out."""
 
     def __call__(self, error: BaseException) -> None:
+        self.seen = True
         now = time.monotonic()
         if now < self._next:
             self._missed += 1
@@ -65,7 +68,13 @@ class OutOfDescriptorsLog:
 
 def filter_asyncio_accept_errors(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
     """Route asyncio's per-``accept`` "out of system resource" reports through one rate-limited
-    log; everything else goes to the loop's previous handler. Returns what restores it."""
+    log; everything else goes to the loop's previous handler. Returns what restores it.
+
+    asyncio schedules a retry of accepting for every failed ``accept`` (up to the backlog, a
+    second later); those that fire after the server closed its socket fail on the closed socket
+    and are dropped too. So once descriptors have run out, `restore` leaves the filter in place:
+    such retries may still be due.
+    """
     previous = loop.get_exception_handler()
     log = OutOfDescriptorsLog()
 
@@ -73,6 +82,8 @@ def filter_asyncio_accept_errors(loop: asyncio.AbstractEventLoop) -> Callable[[]
         exception = context.get("exception")
         if context.get("message") == _ASYNCIO_MESSAGE and isinstance(exception, OSError):
             log(exception)
+        elif log.seen and _retry_on_closed_socket(context):
+            pass
         elif previous is not None:
             previous(loop, context)
         else:
@@ -81,7 +92,17 @@ def filter_asyncio_accept_errors(loop: asyncio.AbstractEventLoop) -> Callable[[]
     loop.set_exception_handler(handler)
 
     def restore() -> None:
-        if loop.get_exception_handler() is handler:
+        if loop.get_exception_handler() is handler and not log.seen:
             loop.set_exception_handler(previous)
 
     return restore
+
+
+def _retry_on_closed_socket(context: dict[str, Any]) -> bool:
+    """A context for asyncio's accept retry (`_start_serving`) on a socket that is closed."""
+    handle = context.get("handle")
+    callback = getattr(handle, "_callback", None)
+    if getattr(callback, "__name__", None) != "_start_serving":
+        return False
+    arguments: tuple[Any, ...] = getattr(handle, "_args", None) or ()
+    return len(arguments) > 1 and getattr(arguments[1], "fileno", lambda: 0)() == -1
