@@ -12,6 +12,7 @@ import traceback
 from typing import Any
 
 from wsrs.server.app import App
+from wsrs.server.asgi import AsgiApp, is_asgi_app
 
 __all__ = ["AppLoadError", "load_app", "load_env_file"]
 
@@ -83,23 +84,11 @@ def _for_interface(app: Any, spec: str, interface: str, root_path: str) -> Any:
         return app
     if interface == "wsrs":
         raise AppLoadError(f"{spec} is not a wsrs.App (--interface wsrs): {type(app).__name__}")
-    if not _is_asgi3(app):
+    if not is_asgi_app(app):
         kind = type(app).__name__
         hint = "; is it a factory (--factory)?" if _takes_no_arguments(app) else ""
         raise AppLoadError(f"{spec} is neither a wsrs.App nor an ASGI 3 app: {kind}{hint}")
-    return _asgi(app, root_path)
-
-
-def _is_asgi3(app: Any) -> bool:
-    """An ASGI 3 app: a callable of (scope, receive, send)."""
-    if not callable(app):
-        return False
-    try:
-        parameters = list(inspect.signature(app).parameters.values())
-    except (TypeError, ValueError):
-        return True  # a builtin or extension type: let it be tried
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    return AsgiApp(app, root_path=root_path)
 
 
 def _takes_no_arguments(app: Any) -> bool:
@@ -107,15 +96,6 @@ def _takes_no_arguments(app: Any) -> bool:
         return not inspect.signature(app).parameters
     except (TypeError, ValueError):
         return False
-
-
-def _asgi(app: Any, root_path: str) -> Any:
-    """The ASGI app as the server serves it."""
-    try:
-        asgi = importlib.import_module("wsrs.server.asgi")
-    except ImportError:
-        raise AppLoadError("ASGI apps are not supported by this build of wsrs") from None
-    return asgi.AsgiApp(app, root_path=root_path)
 
 
 def _where(error: BaseException) -> str:

@@ -25,6 +25,7 @@ import anyio
 from wsrs.cli.loading import AppLoadError, load_app, load_env_file
 from wsrs.cli.options import ServeConfig
 from wsrs.demo import demo_app
+from wsrs.exceptions import LifespanError
 from wsrs.server import Server
 from wsrs.server.listeners import REUSE_PORT, bind_tcp, bind_unix, from_fd, remove_unix
 from wsrs.server.server import GOING_AWAY, RESTARTING
@@ -143,6 +144,10 @@ def _serve_process(
         return 0
     except AppLoadError as error:
         return fail(str(error))
+    except LifespanError as error:
+        # Frameworks put a whole traceback in the message: its last line says what failed.
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        return fail(f"the app's lifespan startup failed: {lines[-1] if lines else error}")
     except OSError as error:
         return fail(f"cannot listen on {config.where()}: {_reason(error)}")
     finally:

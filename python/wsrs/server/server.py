@@ -18,7 +18,7 @@ import asyncio
 import logging
 import socket
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import AsyncExitStack, suppress
 from types import TracebackType
 from typing import Any
@@ -33,8 +33,9 @@ from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
+from wsrs.http._writer import Responder
 from wsrs.http.messages import Request, Response
-from wsrs.server.app import App, WebSocketRoute
+from wsrs.server.app import ServerApp, WebSocketRoute
 from wsrs.server.listeners import bind_unix, remove_unix
 from wsrs.server.overload import (
     ACCEPT_PAUSE,
@@ -69,7 +70,7 @@ class Server:
 
     def __init__(
         self,
-        app: App,
+        app: ServerApp,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -155,10 +156,12 @@ class Server:
         """The server's own task: its timers, listener and handlers live and die in here.
 
         It runs beside the caller's `async with` block, so shutting down cancels only what the
-        server started, never the caller's code.
+        server started, never the caller's code. The app's `serving` context (an ASGI app's
+        lifespan) is entered before listening and left once every connection is gone; an error
+        entering it is what `serve` raises.
         """
         try:
-            async with task_group() as tg, spawner() as spawn:
+            async with self.app.serving(self), task_group() as tg, spawner() as spawn:
                 self._tg = tg
                 self._spawn = spawn
                 tg.start_soon(self._timers.run)
@@ -334,7 +337,7 @@ class Server:
 
     # --- routing ----------------------------------------------------------------------------
 
-    def _dispatch(self, request: Request) -> Response | Awaitable[Response]:
+    def _dispatch(self, request: Request) -> Response | Awaitable[Response] | Responder:
         if self._proxy is not None:
             self._proxy.apply(request)
         if self._limit_concurrency is not None and self._live > self._limit_concurrency:
@@ -357,16 +360,40 @@ class Server:
             if refusal is not None:
                 return refusal
         subprotocol = select_subprotocol(offered_subprotocols(request.headers), route.subprotocols)
-        headers = [
+        return self.websocket_response(
+            request,
+            key,
+            subprotocol,
+            route.headers,
+            lambda session: self._run_session(session, route),
+        )
+
+    def websocket_response(
+        self,
+        request: Request,
+        key: str,
+        subprotocol: str | None,
+        headers: Sequence[tuple[str, str]],
+        start: Callable[[DefaultWebSocketSession], Coroutine[Any, Any, None] | None],
+    ) -> Response:
+        """The 101 accepting a checked handshake; as it goes out, a session takes the transport.
+
+        `start(session)` is called then: a coroutine it returns runs in a task of its own and
+        must end with `session_ended(session)`; when it returns None the caller runs the session
+        in its own task (an ASGI app does) and calls `session_ended` itself.
+        """
+        fields = [
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),
             ("Sec-WebSocket-Accept", accept_key(key)),
         ]
         if subprotocol is not None:
-            headers.append(("Sec-WebSocket-Protocol", subprotocol))
-        headers.extend(route.headers)
+            fields.append(("Sec-WebSocket-Protocol", subprotocol))
+        fields.extend(headers)
 
-        def take_over(transport: Transport, already_read: bytes) -> Coroutine[Any, Any, None]:
+        def take_over(
+            transport: Transport, already_read: bytes
+        ) -> Coroutine[Any, Any, None] | None:
             """Called as the 101 goes out: the session takes the transport at once."""
             session = DefaultWebSocketSession(
                 transport,
@@ -382,9 +409,15 @@ class Server:
                 session.data_received(already_read)
             if self._shutting_down:
                 session._start_close(self._close_reason)
-            return self._run_session(session, route)
+            return start(session)
 
-        return Response(status=101, headers=headers, upgrade=take_over)
+        return Response(status=101, headers=fields, upgrade=take_over)
+
+    def session_ended(self, session: DefaultWebSocketSession) -> None:
+        """A session from `websocket_response` is over: shutting down no longer waits for it."""
+        if session in self._sessions:
+            self._sessions.discard(session)
+            self._connection_gone()
 
     async def _run_session(self, session: DefaultWebSocketSession, route: WebSocketRoute) -> None:
         try:
@@ -394,8 +427,7 @@ class Server:
         except Exception:
             logger.exception("WebSocket handler failed for %r", session.request)
         finally:
-            self._sessions.discard(session)
-            self._connection_gone()
+            self.session_ended(session)
 
     @staticmethod
     def _log_access(request: Request | None, status: int) -> None:
@@ -424,8 +456,9 @@ class _Accept(asyncio.Protocol):
         self._server._accept(transport)
 
 
-def serve(app: App, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Server:
-    """A server for `app` on `host`:`port`; enter it with ``async with``.
+def serve(app: ServerApp, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Server:
+    """A server for `app` (a `wsrs.App` or a `wsrs.AsgiApp`) on `host`:`port`; enter it with
+    ``async with``. Entering raises `LifespanError` when an ASGI app's startup fails.
 
     `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `head_timeout`,
     `max_pipelined`, `shutdown_timeout`, `reuse_port`, `backlog`, `sock`, `uds`,
