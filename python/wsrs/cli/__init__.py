@@ -15,7 +15,7 @@ import anyio
 
 from wsrs.cli.client import run_client
 from wsrs.cli.options import UsageError, parser, serve_config
-from wsrs.cli.running import run, setup_logging
+from wsrs.cli.running import loop_backend, run, setup_logging
 
 __all__ = ["main"]
 
@@ -26,14 +26,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = command_line.parse_args(argv)
     if args.command == "client":
         setup_logging("warning")
-        backend, options = (
-            ("asyncio", {"use_uvloop": True})
-            if args.backend == "uvloop"
-            else (
-                args.backend,
-                {},
-            )
-        )
+        backend, options = loop_backend(args.backend)
         with contextlib.suppress(KeyboardInterrupt):
             anyio.run(run_client, args, backend=backend, backend_options=options)
         return

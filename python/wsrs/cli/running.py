@@ -31,7 +31,7 @@ from wsrs.server.listeners import REUSE_PORT, bind_tcp, bind_unix, from_fd, remo
 from wsrs.server.server import GOING_AWAY, RESTARTING
 from wsrs.server.workers import BOOT_FAILED, Supervisor
 
-__all__ = ["run", "run_worker"]
+__all__ = ["loop_backend", "run", "run_worker", "setup_logging"]
 
 logger = logging.getLogger("wsrs")
 TRACE = 5
@@ -137,7 +137,7 @@ def _serve_process(
         options = _server_options(config)
         if own_socket and sock is None and config.uds is not None:
             options["uds"] = config.uds
-        backend, backend_options = _backend(config.backend)
+        backend, backend_options = loop_backend(config.backend)
         anyio.run(_serve, config, app, sock, options, on_ready, backend=backend,
                   backend_options=backend_options)  # fmt: skip
     except (_StartupExit, KeyboardInterrupt):
@@ -241,7 +241,8 @@ def _stop_when_orphaned(channel: Connection) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _backend(name: str) -> tuple[str, dict[str, Any]]:
+def loop_backend(name: str) -> tuple[str, dict[str, Any]]:
+    """anyio's backend name and options for ``--backend`` `name`."""
     if name == "uvloop":
         return "asyncio", {"use_uvloop": True}
     return name, {}
