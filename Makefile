@@ -69,6 +69,7 @@ bench: system-deps build
 	$(PY) -m benches.multipart
 	$(PY) -m benches.roundtrip
 	$(PY) -m benches.http_server
+	$(PY) -m benches.asgi_server
 
 .PHONY: fuzz  ## Run each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain)
 fuzz:
