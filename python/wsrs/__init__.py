@@ -3,9 +3,10 @@
 The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding) is done in Rust;
 sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
 
-The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions),
-`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding), `wsrs.server` (the server
-and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the private plumbing in
+The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions,
+broadcast, topics), `wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding),
+`wsrs.broker` (hubs and the brokers that share topics between processes), `wsrs.server` (the
+server and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the private plumbing in
 `wsrs._loop`. Every public name is importable from here.
 """
 
@@ -18,8 +19,10 @@ from wsrs._wsrs import (
     RequestParser,
     __version__,
 )
+from wsrs.broker import Broker, BrokerEvent, Hub, MemoryBroker, RedisBroker
 from wsrs.client import connect
 from wsrs.exceptions import (
+    BrokerUnavailable,
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
@@ -49,7 +52,10 @@ from wsrs.ws import (
     Frame,
     FrameType,
     SessionConfig,
+    SlowConsumer,
+    Topics,
     WebSocketSession,
+    broadcast,
     pinger,
     ponger,
 )
@@ -57,6 +63,9 @@ from wsrs.ws import (
 __all__ = [
     "App",
     "BodyStream",
+    "Broker",
+    "BrokerEvent",
+    "BrokerUnavailable",
     "ChunkedDecoder",
     "CloseCode",
     "CloseReason",
@@ -72,21 +81,27 @@ __all__ = [
     "HandshakeError",
     "Headers",
     "HttpLimits",
+    "Hub",
     "LocalProtocolError",
+    "MemoryBroker",
     "PayloadTooBig",
     "PipelineJob",
     "ProtocolError",
+    "RedisBroker",
     "RemoteProtocolError",
     "Request",
     "RequestParser",
     "Response",
     "Server",
     "SessionConfig",
+    "SlowConsumer",
     "TimeoutQueue",
     "Timers",
+    "Topics",
     "WebSocketSession",
     "WsrsError",
     "__version__",
+    "broadcast",
     "connect",
     "decode_chunked",
     "encode_chunked",

@@ -7,6 +7,7 @@ WsrsError
 │   └── RemoteProtocolError     the peer broke RFC 6455 / 9112; carries .close_code and .status_hint
 │       └── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
 ├── HandshakeError              the opening handshake failed; .status, .headers, .body
+├── BrokerUnavailable           a publish could not be taken: the broker is away or its queue full
 └── ConnectionClosed            raised by session I/O once closed; .sent, .received
     ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
     └── ConnectionClosedError   anything else, including 1006 when the transport dropped
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from wsrs._wsrs import CloseReason
 
 __all__ = [
+    "BrokerUnavailable",
     "ConnectionClosed",
     "ConnectionClosedError",
     "ConnectionClosedOK",
@@ -92,6 +94,11 @@ class HandshakeError(WsrsError):
         self.status = status
         self.headers = headers or []
         self.body = body
+
+
+class BrokerUnavailable(WsrsError):
+    """A publish was refused at once: the broker is not connected (and queues nothing, or its
+    queue is full) or not running. Nothing of the message was sent."""
 
 
 class ConnectionClosed(WsrsError):

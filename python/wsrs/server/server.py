@@ -26,6 +26,8 @@ from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner,
 from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
+from wsrs.broker.base import Broker
+from wsrs.broker.hub import Hub
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs.http.messages import Request, Response
@@ -45,6 +47,8 @@ class Server:
     """A listening server; use `async with serve(...) as server:` then `serve_forever()`.
 
     Keywords beyond the listed ones are the `SessionConfig` fields for every WebSocket session.
+    `hub` (or a hub made for `broker`, by default the in-memory one) is what `ws.subscribe`
+    joins; the server runs it for as long as it serves.
     """
 
     def __init__(
@@ -60,8 +64,12 @@ class Server:
         shutdown_timeout: float = 5.0,
         reuse_port: bool = False,
         backlog: int = 1024,
+        broker: Broker | None = None,
+        hub: Hub | None = None,
         **session: Any,
     ) -> None:
+        if hub is not None and broker is not None and hub.broker is not broker:
+            raise ValueError("pass a broker or a hub, not both")
         self.app = app
         self.host = host
         self._port = port
@@ -72,6 +80,8 @@ class Server:
         self.session_config = SessionConfig(**session)
         """The settings of every WebSocket session (see `SessionConfig`)."""
         self.shutdown_timeout = shutdown_timeout
+        self.hub = hub if hub is not None else Hub(broker)
+        """The topics of this server's sessions, shared through the hub's broker."""
         self._reuse_port = reuse_port
         self._backlog = backlog
         self._stack = AsyncExitStack()
@@ -124,6 +134,7 @@ class Server:
                 self._tg = tg
                 self._spawn = spawn
                 tg.start_soon(self._timers.run)
+                await tg.start(self.hub.run)
                 if self._idle_timeout is not None:
                     self._idle = TimeoutQueue(self._idle_timeout, self._timers)
                 if running_trio():
@@ -282,6 +293,7 @@ class Server:
                 subprotocol=subprotocol,
             )
             session.request = request
+            session._topics = self.hub.topics
             self._sessions.add(session)
             self._live += 1
             if already_read:
@@ -318,8 +330,8 @@ def serve(app: App, host: str = "127.0.0.1", port: int = 0, **options: Any) -> S
     """A server for `app` on `host`:`port`; enter it with ``async with``.
 
     `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `max_pipelined`,
-    `shutdown_timeout`, `reuse_port`, `backlog`) and the `SessionConfig` fields
-    (`max_frame_size`, `ping_interval`, `timeout`, `close_timeout`, `incoming_capacity`,
-    `write_limit`) for every WebSocket session.
+    `shutdown_timeout`, `reuse_port`, `backlog`, `broker`, `hub`) and the `SessionConfig`
+    fields (`max_frame_size`, `ping_interval`, `timeout`, `close_timeout`, `incoming_capacity`,
+    `write_limit`, `slow_consumer`) for every WebSocket session.
     """
     return Server(app, host, port, **options)
