@@ -226,7 +226,7 @@ EMPTY_BODY = BodyStream(done=True, on_full=lambda full: None)
 class Request:
     """One HTTP request: its head, and its body as a stream."""
 
-    __slots__ = ("_head", "_headers", "body", "remote_address")
+    __slots__ = ("_head", "_headers", "body", "path_params", "remote_address")
 
     def __init__(self, head: RequestHead, body: BodyStream, remote_address: Any) -> None:
         self._head = head
@@ -235,6 +235,8 @@ class Request:
         """The body, readable as it arrives (see `stream()` and `read()`)."""
         self.remote_address = remote_address
         """The client's socket address."""
+        self.path_params: dict[str, str] = {}
+        """The values of the route pattern's ``{name}`` segments (``/chat/{room}``)."""
 
     @property
     def method(self) -> str:
