@@ -3,8 +3,6 @@ publishers. Real servers and hand-written clients on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import anyio
 import pytest
 
@@ -26,7 +24,25 @@ from wsrs import (
 pytestmark = pytest.mark.anyio
 
 
-def _chat_app(hub: Hub, joined: list[DefaultWebSocketSession]) -> App:
+class Joined(list[DefaultWebSocketSession]):
+    """The sessions that joined their topic, in order, with a wait for the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = anyio.Event()
+
+    def add(self, ws: DefaultWebSocketSession) -> None:
+        self.append(ws)
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def until(self, count: int) -> None:
+        with anyio.fail_after(5):
+            while len(self) < count:
+                await self._changed.wait()
+
+
+def _chat_app(hub: Hub, joined: Joined) -> App:
     """Sessions of /room/{name} join topic `name`; their text is published there; POST /say/{name}
     publishes its body."""
     app = App()
@@ -36,7 +52,7 @@ def _chat_app(hub: Hub, joined: list[DefaultWebSocketSession]) -> App:
         assert ws.request is not None
         topic = ws.request.path_params["name"]
         await ws.subscribe(topic)
-        joined.append(ws)
+        joined.add(ws)
         async for message in ws:
             await hub.publish(topic, message)
 
@@ -48,23 +64,16 @@ def _chat_app(hub: Hub, joined: list[DefaultWebSocketSession]) -> App:
     return app
 
 
-async def _wait_for(condition: Callable[[], object]) -> None:
-    """Poll a server-side condition that no event reports (membership after a TCP close)."""
-    with anyio.fail_after(5):
-        while not condition():
-            await anyio.sleep(0.005)
-
-
 async def test_a_publish_reaches_every_member_of_the_topic_sender_included_and_no_one_else() -> (
     None
 ):
     hub = Hub()
-    joined: list[DefaultWebSocketSession] = []
+    joined = Joined()
     async with serving(_chat_app(hub, joined), hub=hub) as server:
         a1 = await RawClient.connect(server.port, "/room/a")
         a2 = await RawClient.connect(server.port, "/room/a")
         b1 = await RawClient.connect(server.port, "/room/b")
-        await _wait_for(lambda: len(joined) == 3)
+        await joined.until(3)
         assert (hub.members("a"), hub.members("b"), hub.members("c")) == (2, 1, 0)
         for i in range(20):
             await a1.send(frame(0x1, f"from a1 {i}".encode()))
@@ -80,10 +89,10 @@ async def test_a_publish_reaches_every_member_of_the_topic_sender_included_and_n
 
 async def test_an_http_handler_publishes_to_websocket_members() -> None:
     hub = Hub()
-    joined: list[DefaultWebSocketSession] = []
+    joined = Joined()
     async with serving(_chat_app(hub, joined), hub=hub) as server:
         member = await RawClient.connect(server.port, "/room/news")
-        await _wait_for(lambda: joined)
+        await joined.until(1)
         async with await anyio.connect_tcp("127.0.0.1", server.port) as http:
             await http.send(
                 b"POST /say/news HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
@@ -97,29 +106,32 @@ async def test_an_http_handler_publishes_to_websocket_members() -> None:
 
 async def test_sessions_leave_their_topics_when_their_connection_ends() -> None:
     hub = Hub()
-    joined: list[DefaultWebSocketSession] = []
+    joined = Joined()
     async with serving(_chat_app(hub, joined), hub=hub) as server:
         clients = [await RawClient.connect(server.port, "/room/x") for _ in range(3)]
-        await _wait_for(lambda: hub.members("x") == 3)
+        await joined.until(3)
+        assert hub.members("x") == 3
         await clients[0].aclose()
-        await _wait_for(lambda: hub.members("x") == 2)
+        await joined[0].wait_closed()
+        assert hub.members("x") == 2
         assert joined[0].subscriptions == frozenset()
         joined[1].unsubscribe("x")
         assert hub.members("x") == 1
         await hub.publish("x", "only the last")
         assert (await clients[2].read_frame()).payload == b"only the last"
-        for client in clients[1:]:
+        for client, session in zip(clients[1:], joined[1:], strict=True):
             await client.aclose()
-        await _wait_for(lambda: hub.topics.topics() == frozenset())
+            await session.wait_closed()
+        assert hub.topics.topics() == frozenset()
 
 
 async def test_a_member_leaving_during_a_delivery_gets_that_message_and_no_later_one() -> None:
     hub = Hub()
-    joined: list[DefaultWebSocketSession] = []
+    joined = Joined()
     async with serving(_chat_app(hub, joined), hub=hub) as server:
         leaving = await RawClient.connect(server.port, "/room/t")
         staying = await RawClient.connect(server.port, "/room/t")
-        await _wait_for(lambda: len(joined) == 2)
+        await joined.until(2)
         await hub.listen("t", lambda message: joined[0].unsubscribe("t"))
         await hub.publish("t", "first")
         await hub.publish("t", "second")
