@@ -6,6 +6,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
+from tests.broker.chat import Joined, chat_app
 from tests.helpers import read_until_closed, serving
 from tests.wire import RawClient, frame
 from wsrs import (
@@ -15,8 +16,6 @@ from wsrs import (
     Frame,
     Hub,
     MemoryBroker,
-    Request,
-    Response,
     Topics,
     connect,
 )
@@ -24,52 +23,12 @@ from wsrs import (
 pytestmark = pytest.mark.anyio
 
 
-class Joined(list[DefaultWebSocketSession]):
-    """The sessions that joined their topic, in order, with a wait for the next one."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._changed = anyio.Event()
-
-    def add(self, ws: DefaultWebSocketSession) -> None:
-        self.append(ws)
-        self._changed.set()
-        self._changed = anyio.Event()
-
-    async def until(self, count: int) -> None:
-        with anyio.fail_after(5):
-            while len(self) < count:
-                await self._changed.wait()
-
-
-def _chat_app(hub: Hub, joined: Joined) -> App:
-    """Sessions of /room/{name} join topic `name`; their text is published there; POST /say/{name}
-    publishes its body."""
-    app = App()
-
-    @app.websocket("/room/{name}")
-    async def room(ws: DefaultWebSocketSession) -> None:
-        assert ws.request is not None
-        topic = ws.request.path_params["name"]
-        await ws.subscribe(topic)
-        joined.add(ws)
-        async for message in ws:
-            await hub.publish(topic, message)
-
-    @app.route("/say/{name}", methods=["POST"])
-    async def say(request: Request) -> Response:
-        await hub.publish(request.path_params["name"], (await request.read()).decode())
-        return Response.text("sent")
-
-    return app
-
-
 async def test_a_publish_reaches_every_member_of_the_topic_sender_included_and_no_one_else() -> (
     None
 ):
     hub = Hub()
     joined = Joined()
-    async with serving(_chat_app(hub, joined), hub=hub) as server:
+    async with serving(chat_app(hub, joined), hub=hub) as server:
         a1 = await RawClient.connect(server.port, "/room/a")
         a2 = await RawClient.connect(server.port, "/room/a")
         b1 = await RawClient.connect(server.port, "/room/b")
@@ -90,7 +49,7 @@ async def test_a_publish_reaches_every_member_of_the_topic_sender_included_and_n
 async def test_an_http_handler_publishes_to_websocket_members() -> None:
     hub = Hub()
     joined = Joined()
-    async with serving(_chat_app(hub, joined), hub=hub) as server:
+    async with serving(chat_app(hub, joined), hub=hub) as server:
         member = await RawClient.connect(server.port, "/room/news")
         await joined.until(1)
         async with await anyio.connect_tcp("127.0.0.1", server.port) as http:
@@ -107,7 +66,7 @@ async def test_an_http_handler_publishes_to_websocket_members() -> None:
 async def test_sessions_leave_their_topics_when_their_connection_ends() -> None:
     hub = Hub()
     joined = Joined()
-    async with serving(_chat_app(hub, joined), hub=hub) as server:
+    async with serving(chat_app(hub, joined), hub=hub) as server:
         clients = [await RawClient.connect(server.port, "/room/x") for _ in range(3)]
         await joined.until(3)
         assert hub.members("x") == 3
@@ -128,7 +87,7 @@ async def test_sessions_leave_their_topics_when_their_connection_ends() -> None:
 async def test_a_member_leaving_during_a_delivery_gets_that_message_and_no_later_one() -> None:
     hub = Hub()
     joined = Joined()
-    async with serving(_chat_app(hub, joined), hub=hub) as server:
+    async with serving(chat_app(hub, joined), hub=hub) as server:
         leaving = await RawClient.connect(server.port, "/room/t")
         staying = await RawClient.connect(server.port, "/room/t")
         await joined.until(2)

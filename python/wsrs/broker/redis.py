@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from wsrs._loop.sync import Deferred, Parking, new_parking
 from wsrs.broker.base import Broker, BrokerEvent
@@ -142,6 +143,9 @@ class RedisBroker(Broker):
                 tg.start_soon(self._subscribe_loop, client)
                 tg.start_soon(self._publish_loop, client)
                 task_status.started()
+        except BaseException as error:
+            await _stop_if_cancelled(error)
+            raise
         finally:
             self._running = False
             self._publisher = self._subscriber = "down"
@@ -226,11 +230,19 @@ class RedisBroker(Broker):
                         message = await pubsub.get_message()
                         if message is not None and message["type"] == "message":
                             self._received(message["channel"], message["data"])
-            except Exception as error:
+            except BaseException as error:
+                await _stop_if_cancelled(error)
+                if not isinstance(error, Exception):
+                    raise
                 detail = _describe(error)
             finally:
                 self._active.clear()
                 self._set_state("subscriber", "down")
+                # Redis is likely away for the publisher too: have it check before it sends.
+                if self._publisher == "up":
+                    self._set_state("publisher", "down")
+                    assert self._work is not None
+                    self._work.wake()
             self._emit(BrokerEvent("disconnected", detail, reconnect=reconnect))
             reconnect = True
             delay = await self._backoff(delay)
@@ -370,6 +382,16 @@ class RedisBroker(Broker):
             elif keep_unawaited:
                 kept.append(item)
         self._queue = kept
+
+
+async def _stop_if_cancelled(error: BaseException) -> None:
+    """When `error` carries a cancellation, raise that cancellation alone (a checkpoint in a
+    cancelled scope does), without the connection errors a teardown adds to it."""
+    cancelled = anyio.get_cancelled_exc_class()
+    if isinstance(error, cancelled) or (
+        isinstance(error, BaseExceptionGroup) and error.subgroup(cancelled) is not None
+    ):
+        await anyio.lowlevel.checkpoint()
 
 
 def _describe(error: BaseException) -> str:
