@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 
 from wsrs._wsrs import DEFAULT_MAX_FRAME_SIZE
+from wsrs.broker.redis import RedisBroker
 from wsrs.client import connect
 from wsrs.demo import demo_app
 from wsrs.exceptions import ConnectionClosed, HandshakeError
@@ -32,8 +33,9 @@ def _backend(name: str) -> tuple[str, dict[str, Any]]:
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    broker = RedisBroker(args.broker) if args.broker else None
     async with serve(
-        demo_app(), args.host, args.port, max_frame_size=args.max_frame_size
+        demo_app(), args.host, args.port, max_frame_size=args.max_frame_size, broker=broker
     ) as server:
         print(f"wsrs demo on http://{args.host}:{server.port}/ ({args.backend})", flush=True)
         await server.serve_forever()
@@ -76,6 +78,12 @@ async def _send_lines(ws: DefaultWebSocketSession) -> None:
         await ws.send(line.rstrip("\n"))
 
 
+def _redis_url(value: str) -> str:
+    if not value.startswith(("redis://", "rediss://")):
+        raise argparse.ArgumentTypeError(f"a broker is a redis:// URL, not {value!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wsrs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000)
     server.add_argument("--backend", choices=["asyncio", "uvloop", "trio"], default="asyncio")
     server.add_argument("--max-frame-size", type=int, default=DEMO_MAX_FRAME_SIZE)
+    server.add_argument(
+        "--broker",
+        type=_redis_url,
+        metavar="redis://HOST:PORT/DB",
+        help="share topics (the chat rooms) with every server on this Redis",
+    )
     client = commands.add_parser("client", help="an interactive client")
     client.add_argument("url")
     client.add_argument("--backend", choices=["asyncio", "uvloop", "trio"], default="asyncio")

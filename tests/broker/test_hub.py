@@ -139,6 +139,9 @@ class _Recorder:
     async def subscribed(self, topic: str) -> None:
         self.calls.append(("subscribed", topic))
 
+    async def publish(self, topic: str, message: str | bytes) -> None:
+        self.calls.append(("publish", topic))
+
 
 async def test_the_link_hears_of_a_topics_first_member_and_of_its_last() -> None:
     link = _Recorder()

@@ -45,9 +45,7 @@ class Hub:
 
         Raises `BrokerUnavailable` when the broker cannot take it now (see the broker).
         """
-        if not isinstance(message, str | bytes | bytearray | memoryview):
-            raise TypeError(f"a message is str or bytes, not {type(message).__name__}")
-        await self.broker.publish(topic, message)
+        await self.topics.publish(topic, message)
 
     def members(self, topic: str) -> int:
         """How many sessions of this process are members of `topic`."""

@@ -6,12 +6,14 @@
   binary), up to the session's `max_frame_size`.
 - ``GET /hello``: ``Hello, World!`` as plain text.
 - ``POST /echo-body``: the request body streamed back as it arrives, chunked or not.
+- ``/chat/{room}``: a chat room shared by every process of the server's broker (`chat`).
 """
 
 from __future__ import annotations
 
 from importlib import resources
 
+from wsrs.demo.chat import add_chat
 from wsrs.http.messages import Request, Response
 from wsrs.server.app import App
 from wsrs.ws.session import DefaultWebSocketSession
@@ -63,4 +65,5 @@ def demo_app() -> App:
         async for message in ws:
             await ws.send(message)
 
+    add_chat(app)
     return app

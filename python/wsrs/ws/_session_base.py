@@ -362,6 +362,17 @@ class SessionBase(Generic[T]):
         if self._topics is not None:
             self._topics.leave(self, topic)
 
+    async def publish(self, topic: str, message: str | bytes) -> None:
+        """Publish `message` to `topic` of this session's hub (as `hub.publish` does)."""
+        if self._topics is None:
+            raise RuntimeError("this session belongs to no hub (serve() gives sessions one)")
+        await self._topics.publish(topic, message)
+
+    @property
+    def topics(self) -> Topics | None:
+        """The topic registry of this session's hub (None for a session of no server)."""
+        return self._topics
+
     @property
     def subscriptions(self) -> frozenset[str]:
         """The topics this session is a member of."""

@@ -1,7 +1,8 @@
 """`Topics`: which sessions of this process are members of which topic, and the fan-out to them.
 
 Sessions join with `await ws.subscribe(topic)` and leave with `ws.unsubscribe(topic)`, or all at
-once when their connection ends. A plain callback can listen to a topic too (`listen`), for code
+once when their connection ends; `await ws.publish(topic, message)` publishes through the same
+registry. A plain callback can listen to a topic too (`listen`), for code
 that reacts to a topic without a session of its own. `deliver` hands a message to every member
 at once, with `broadcast`: it never awaits, so messages of one topic reach each member in the
 order they were delivered.
@@ -31,7 +32,8 @@ Listener = Callable[[str | bytes], object]
 
 
 class Subscriptions(Protocol):
-    """What a registry tells its link: a topic gained its first member, or lost its last."""
+    """A registry's link (its hub's broker): told when a topic gains its first member or loses
+    its last, and given what is published."""
 
     def subscribe(self, topic: str) -> None:
         """`topic` has its first local member: start carrying it (without waiting)."""
@@ -41,6 +43,9 @@ class Subscriptions(Protocol):
 
     async def subscribed(self, topic: str) -> None:
         """Return once `topic` is carried, or at once when it cannot be now (it will be later)."""
+
+    async def publish(self, topic: str, message: str | bytes) -> None:
+        """Carry `message` to the members of `topic` in every process (`deliver` here)."""
 
 
 class Topics:
@@ -111,6 +116,16 @@ class Topics:
 
         await self._carried(topic, first)
         return stop
+
+    async def publish(self, topic: str, message: str | bytes) -> None:
+        """Send `message` (text for `str`, binary for bytes) to every member of `topic`: through
+        the link when there is one, else straight to this process's members."""
+        if not isinstance(message, str | bytes | bytearray | memoryview):
+            raise TypeError(f"a message is str or bytes, not {type(message).__name__}")
+        if self._link is None:
+            self.deliver(topic, message)
+        else:
+            await self._link.publish(topic, message)
 
     def deliver(self, topic: str, message: str | bytes) -> list[SessionBase[Any]]:
         """Hand `message` to every member of `topic` now; return the sessions that missed it."""
