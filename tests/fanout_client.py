@@ -7,11 +7,14 @@ handshake is answered, then reads until each session has `M` messages or `--time
 and prints one JSON line with what it saw. Two formats:
 
 - ``seq`` (the default): binary messages starting with an 8-byte sequence number (0, 1, 2 …)
-  and the 8-byte `time.monotonic_ns()` of their publication; each session must see every number
-  in order. Latency from publication to receipt is measured on every message (the clock is
-  system-wide on Linux, so it compares across processes).
+  and the 8-byte `time.monotonic_ns()` of their publication (or text messages starting with the
+  two as 16 hex digits each); each session must see every number in order. Latency from
+  publication to receipt is measured on every message (the clock is system-wide on Linux, so
+  it compares across processes).
 - ``chat``: text messages ``"<publisher>:<n>"``; each session must see each publisher's numbers
   in order, once each, `M` messages in all. Binary frames (room events) are skipped.
+
+Pings are answered, so that long runs stay within the server's keep-alive.
 
 Frames are parsed here, by hand, so that what is checked is exactly what was on the wire.
 """
@@ -60,9 +63,8 @@ def _connect(port: int, path: str, index: int) -> Session:
     return Session(sock, index)
 
 
-def _frames(session: Session) -> list[tuple[int, bytes]]:
-    """Take the whole frames off the front of the session's buffer: (opcode, payload)."""
-    buffer = session.buffer
+def take_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
+    """Take the whole frames off the front of `buffer` at once: (opcode, payload) each."""
     frames = []
     position = 0
     size = len(buffer)
@@ -86,6 +88,14 @@ def _frames(session: Session) -> list[tuple[int, bytes]]:
         position = end
     del buffer[:position]
     return frames
+
+
+def _pong(session: Session, payload: bytes) -> None:
+    """Answer a ping (masked with a zero key, which leaves the payload as it is)."""
+    try:
+        session.sock.send(bytes([0x8A, 0x80 | len(payload), 0, 0, 0, 0]) + payload)
+    except OSError as error:
+        session.errors.append(f"pong failed: {error}")
 
 
 class Fanout:
@@ -139,12 +149,15 @@ class Fanout:
                 session.buffer = bytearray(rest)
             if now == 0:
                 now = time.monotonic_ns()
-            self.received(session, _frames(session), now)
+            self.received(session, take_frames(session.buffer), now)
 
     def received(self, session: Session, frames: list[tuple[int, bytes]], now: int) -> None:
         chat = self.args.format == "chat"
         expected = self.args.messages
         for opcode, payload in frames:
+            if opcode == 0x9:
+                _pong(session, payload)
+                continue
             if chat:
                 if opcode != 0x1:
                     continue
@@ -154,7 +167,10 @@ class Fanout:
                     session.errors.append(f"{publisher}: got {number}, wanted {wanted}")
                 session.next_by_publisher[publisher] = int(number) + 1
             else:
-                sequence, stamp = _STAMP.unpack_from(payload)
+                if opcode == 0x1:
+                    sequence, stamp = int(payload[:16], 16), int(payload[16:32], 16)
+                else:
+                    sequence, stamp = _STAMP.unpack_from(payload)
                 if sequence != session.count and len(session.errors) < 5:
                     session.errors.append(f"got {sequence}, wanted {session.count}")
                 self.latencies.append(now - stamp)
