@@ -249,3 +249,20 @@ async def test_a_broker_that_is_not_running_refuses_publishes() -> None:
         await hub.publish("t", "x")
     with pytest.raises(ValueError, match="backoff"):
         RedisBroker(backoff=(0, 1))
+
+
+async def test_a_process_without_a_server_publishes_through_a_hub_of_its_own(
+    redis_server: RedisServer,
+) -> None:
+    async with nodes(redis_server.url, 1) as (node,):
+        await node.broker.wait_connected()
+        member = await _member(node, "jobs")
+        publisher = RedisBroker(redis_server.url)
+        async with Hub(publisher) as hub:
+            await publisher.wait_connected()
+            await hub.publish("jobs", b"\x00done")
+            with pytest.raises(RuntimeError, match="already running"):
+                await hub.run()
+        received = await member.read_frame()
+        assert (received.opcode, received.payload) == (0x2, b"\x00done")
+        await member.aclose()
