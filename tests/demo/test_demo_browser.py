@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-
 import anyio
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.demo.chromium import launch
 from tests.helpers import serving
 from wsrs.demo import demo_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium")
-
 
 def type_and_read_echo(url: str) -> tuple[str, list[str]]:
     """Open the page, wait for the socket, send a line; return the state and the log lines."""
-    assert CHROMIUM is not None, "Debian's chromium is required: make system-deps installs it"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(playwright)
         try:
             page = browser.new_page()
             page.goto(url)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-
 import anyio
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from tests.demo.chromium import launch
 from tests.helpers import serving
 from tests.redis_server import RedisServer
 from wsrs import RedisBroker
 from wsrs.demo import demo_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
-
-CHROMIUM = shutil.which("chromium")
 
 
 def _join(page: Page, url: str, room: str) -> None:
@@ -28,12 +25,8 @@ def _join(page: Page, url: str, room: str) -> None:
 def chat_across_servers(first_url: str, second_url: str) -> tuple[list[str], list[str], str, str]:
     """Join one room from a page on each server, say a line on each; return both logs and the
     member counts each page shows."""
-    assert CHROMIUM is not None, "Debian's chromium is required: make system-deps installs it"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(playwright)
         try:
             first, second = browser.new_page(), browser.new_page()
             _join(first, first_url, "lobby")
