@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
+import anyio.abc
 import pytest
 
 from tests.helpers import serving, websocket_app
@@ -139,6 +140,12 @@ async def test_client_sessions_mask_their_own_copy() -> None:
     assert sorted(received) == ["masked 0"] * 3 + ["masked 1"] * 3
 
 
+def _session_of(sessions: Sessions, client: RawClient) -> DefaultWebSocketSession:
+    """The server session at the other end of `client`'s connection."""
+    port = client.stream.extra(anyio.abc.SocketAttribute.local_port)
+    return next(ws for ws in sessions.open if ws.remote_address[1] == port)
+
+
 def _small_send_buffer(ws: DefaultWebSocketSession) -> None:
     """Shrink the kernel's send buffer, so that a reader that stops shows up in user space."""
     ws._transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
@@ -178,7 +185,7 @@ async def test_a_consumer_that_stops_reading_is_dropped_by_policy_while_others_k
         readers = [await RawClient.connect(server.port, "/ws") for _ in range(3)]
         with anyio.fail_after(30):
             await sessions.joined.wait()
-            slow = sessions.open[0]
+            slow = _session_of(sessions, stalled)
             await _fan_out_until_slow(sessions, readers, slow, policy)
             if action == "skip":
                 # Still open, still skipped while its buffer stays full.
@@ -205,7 +212,7 @@ async def test_the_servers_policy_applies_when_the_call_names_none() -> None:
         reader = await RawClient.connect(server.port, "/ws")
         with anyio.fail_after(30):
             await sessions.joined.wait()
-            slow = sessions.open[0]
+            slow = _session_of(sessions, stalled)
             for _ in range(400):
                 if broadcast(sessions.open, bytes(8192)):
                     break
