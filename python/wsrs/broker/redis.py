@@ -82,7 +82,7 @@ class RedisBroker(Broker):
         prefix: str = "wsrs:",
         max_queued: int = 0,
         backoff: tuple[float, float] = (0.1, 5.0),
-        timeout: float = 2.0,
+        timeout: float = 5.0,
         on_event: Callable[[BrokerEvent], object] | None = None,
     ) -> None:
         try:

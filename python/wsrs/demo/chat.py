@@ -6,8 +6,9 @@ server are room events, as JSON: ``{"members": N}``, the room's member count acr
 
 The count is kept with the broker too: each process publishes its own count of a room on topic
 ``presence:{room}`` when it changes (asking the others for theirs when it gains the room's first
-local member) and adds up what the others said. A process that dies without a word keeps its
-last count in the others' sums until it comes back; that is good enough for a demo.
+local member) and every `PRESENCE_PERIOD` seconds, and adds up what the others said recently. So
+a count lost in an outage heals within a period, and a process that dies without a word drops
+out of the others' sums after `PRESENCE_EXPIRY`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 
 import anyio
 
-from wsrs._loop.sync import new_parking
+from wsrs._loop.sync import new_parking, task_group
 from wsrs.exceptions import BrokerUnavailable
 from wsrs.server.app import App
 from wsrs.ws.broadcast import broadcast
@@ -27,6 +28,11 @@ from wsrs.ws.session import DefaultWebSocketSession
 from wsrs.ws.topics import Topics
 
 __all__ = ["add_chat"]
+
+PRESENCE_PERIOD = 5.0
+"""Seconds between a process's announcements of its count of a room."""
+PRESENCE_EXPIRY = 3 * PRESENCE_PERIOD
+"""Seconds after which a process's count no longer counts, unless it said it again."""
 
 
 class _Room:
@@ -37,7 +43,8 @@ class _Room:
         self.topics = topics
         self.node = node
         self.sessions: dict[DefaultWebSocketSession, None] = {}
-        self.others: dict[str, int] = {}
+        self.others: dict[str, tuple[int, float]] = {}
+        """Each other process's count of the room, and when it said so."""
         self.shown = 0
         self.asked = new_parking()
         """Woken when another process asks for our count (its first member of the room)."""
@@ -45,7 +52,8 @@ class _Room:
 
     @property
     def total(self) -> int:
-        return len(self.sessions) + sum(self.others.values())
+        fresh = anyio.current_time() - PRESENCE_EXPIRY
+        return len(self.sessions) + sum(n for n, said in self.others.values() if said > fresh)
 
     async def announce(self, ask: bool = False) -> None:
         """Tell the other processes how many members this one has."""
@@ -58,7 +66,7 @@ class _Room:
         news = json.loads(message)
         if news["node"] != self.node:
             if news["count"]:
-                self.others[news["node"]] = news["count"]
+                self.others[news["node"]] = (news["count"], anyio.current_time())
             else:
                 self.others.pop(news["node"], None)
             if news["ask"]:
@@ -66,10 +74,13 @@ class _Room:
         self.show()
 
     async def answer(self, ws: DefaultWebSocketSession) -> None:
-        """Answer the other processes' asks; the room's oldest local session does it."""
+        """Answer the other processes' asks, and announce every period anyway; the room's
+        oldest local session does it."""
         while True:
-            await self.asked.park()
+            with anyio.move_on_after(PRESENCE_PERIOD):
+                await self.asked.park()
             if next(iter(self.sessions), None) is ws:
+                self.show()
                 await self.announce()
 
     def show(self) -> None:
@@ -103,7 +114,7 @@ def add_chat(app: App) -> None:
         room.show()
         await room.announce(ask=first)
         try:
-            async with anyio.create_task_group() as tg:
+            async with task_group() as tg:
                 tg.start_soon(room.answer, ws)
                 async for message in ws:
                     if isinstance(message, str):
