@@ -352,13 +352,19 @@ class RedisBroker(Broker):
         if not batch:
             return
         sequences = self._sequences
+        wire = []
+        for item in batch:
+            sequence = sequences.get(item.topic, 0) + 1
+            sequences[item.topic] = sequence
+            head = _ENVELOPE.pack(_MAGIC, item.kind, self._publisher_id, sequence)
+            wire.append((item.channel, head + item.payload))
         try:
-            async with client.pipeline(transaction=False) as pipe:
-                for item in batch:
-                    sequence = sequences.get(item.topic, 0) + 1
-                    sequences[item.topic] = sequence
-                    head = _ENVELOPE.pack(_MAGIC, item.kind, self._publisher_id, sequence)
-                    pipe.publish(item.channel, head + item.payload)
+            if len(wire) == 1:
+                await client.publish(*wire[0])
+            else:
+                async with client.pipeline(transaction=False) as pipe:
+                    for channel, data in wire:
+                        pipe.publish(channel, data)
         except Exception as error:
             # Sent or not, a lost batch is not sent again: receivers see the gap.
             failure = BrokerUnavailable(f"Redis at {self.url}: {_describe(error)}")
