@@ -4,10 +4,12 @@ The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding,
 done in Rust; sessions, servers and clients are written with anyio and run on asyncio, uvloop and
 trio.
 
-The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions),
-`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding, multipart bodies, forms),
-`wsrs.server` (the server and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the
-private plumbing in `wsrs._loop`. Every public name is importable from here.
+The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions,
+broadcast, topics), `wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding,
+multipart bodies, forms), `wsrs.broker` (hubs and the brokers that share topics between
+processes), `wsrs.server` (the server, its routing, the ASGI adapter, workers), `wsrs.client`,
+`wsrs.demo`, `wsrs.cli`, and the private plumbing in `wsrs._loop`. Every public name is
+importable from here.
 """
 
 from wsrs._loop.timers import TimeoutQueue, Timers
@@ -19,8 +21,10 @@ from wsrs._wsrs import (
     RequestParser,
     __version__,
 )
+from wsrs.broker import Broker, BrokerEvent, Hub, MemoryBroker, RedisBroker
 from wsrs.client import connect
 from wsrs.exceptions import (
+    BrokerUnavailable,
     ClientDisconnected,
     ConnectionClosed,
     ConnectionClosedError,
@@ -68,7 +72,10 @@ from wsrs.ws import (
     Frame,
     FrameType,
     SessionConfig,
+    SlowConsumer,
+    Topics,
     WebSocketSession,
+    broadcast,
     pinger,
     ponger,
 )
@@ -77,6 +84,9 @@ __all__ = [
     "App",
     "AsgiApp",
     "BodyStream",
+    "Broker",
+    "BrokerEvent",
+    "BrokerUnavailable",
     "ChunkedDecoder",
     "ClientDisconnected",
     "CloseCode",
@@ -96,8 +106,10 @@ __all__ = [
     "HandshakeError",
     "Headers",
     "HttpLimits",
+    "Hub",
     "LifespanError",
     "LocalProtocolError",
+    "MemoryBroker",
     "MultipartError",
     "MultipartLimits",
     "MultipartParser",
@@ -110,6 +122,7 @@ __all__ = [
     "PipelineJob",
     "Preamble",
     "ProtocolError",
+    "RedisBroker",
     "RemoteProtocolError",
     "Request",
     "RequestParser",
@@ -118,12 +131,15 @@ __all__ = [
     "ResponseWriter",
     "Server",
     "SessionConfig",
+    "SlowConsumer",
     "TimeoutQueue",
     "Timers",
+    "Topics",
     "UploadFile",
     "WebSocketSession",
     "WsrsError",
     "__version__",
+    "broadcast",
     "connect",
     "decode_chunked",
     "encode_chunked",

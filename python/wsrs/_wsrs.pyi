@@ -268,6 +268,9 @@ class FrameEncoder:
 
     masking: bool
     """Mask every frame with a fresh random key (the client side must)."""
+    @property
+    def open_message(self) -> FrameType | None:
+        """The type of the fragmented message being sent, if one is open."""
 
     def encode_text(self, text: str, fin: bool = True) -> bytes:
         """A Text frame (or a fragment of one when `fin` is False)."""

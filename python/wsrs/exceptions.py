@@ -8,6 +8,7 @@ WsrsError
 │       ├── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
 │       └── MultipartError      a multipart body broke RFC 2046 / 7578 or a limit (400 / 413 / 415)
 ├── HandshakeError              the opening handshake failed; .status, .headers, .body
+├── BrokerUnavailable           a publish could not be taken: the broker is away or its queue full
 ├── ConnectionClosed            raised by session I/O once closed; .sent, .received
 │   ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
 │   └── ConnectionClosedError   anything else, including 1006 when the transport dropped
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from wsrs._wsrs import CloseReason
 
 __all__ = [
+    "BrokerUnavailable",
     "ClientDisconnected",
     "ConnectionClosed",
     "ConnectionClosedError",
@@ -106,6 +108,11 @@ class HandshakeError(WsrsError):
         self.status = status
         self.headers = headers or []
         self.body = body
+
+
+class BrokerUnavailable(WsrsError):
+    """A publish was refused at once: the broker is not connected (and queues nothing, or its
+    queue is full) or not running. Nothing of the message was sent."""
 
 
 class ConnectionClosed(WsrsError):

@@ -9,6 +9,7 @@
 - ``POST /upload``: a ``multipart/form-data`` upload (the page's form, or ``curl -F``); answers
   each part's name, filename, size and SHA-256 as JSON, hashed while the part streams in, so no
   file is ever held whole.
+- ``/chat/{room}``: a chat room shared by every process of the server's broker (`chat`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 
+from wsrs.demo.chat import add_chat
 from wsrs.http.messages import Request, Response
 from wsrs.server.app import App
 from wsrs.ws.session import DefaultWebSocketSession
@@ -86,4 +88,5 @@ def demo_app() -> App:
         async for message in ws:
             await ws.send(message)
 
+    add_chat(app)
     return app

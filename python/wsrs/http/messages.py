@@ -250,6 +250,7 @@ class Request:
         "body",
         "form_limits",
         "local_address",
+        "path_params",
         "remote_address",
         "scheme",
         "tls",
@@ -279,6 +280,8 @@ class Request:
         """The connection's TLS state when served over TLS, else None."""
         self.scheme = scheme or ("http" if tls is None else "https")
         """``"https"`` over TLS (or as a trusted proxy reports it), else ``"http"``."""
+        self.path_params: dict[str, str] = {}
+        """The values of the route pattern's ``{name}`` segments (``/chat/{room}``)."""
 
     @property
     def method(self) -> str:
