@@ -21,12 +21,12 @@ $(STAMP): requirements/dev.txt requirements/bench.txt
 .PHONY: install  ## Create the virtual environment with the pinned tools and peers
 install: $(STAMP)
 
-.PHONY: system-deps  ## Install Debian's chromium (browser tests) and wrk (benchmarks) when missing
+.PHONY: system-deps  ## Install Debian's chromium (browser tests), wrk (benchmarks) and redis-server (broker tests) when missing
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || ! command -v redis-server >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium wrk >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium wrk redis-server >/dev/null; \
 	fi
 
 .PHONY: build  ## Build the extension in release mode into the virtual environment
@@ -70,8 +70,8 @@ bench-autobahn: build
 bench-zlib:
 	cargo run --release --quiet --manifest-path benches/zlib_contexts/Cargo.toml
 
-.PHONY: soak  ## 100 000 compressed sends cancelled at random, with pings and fragments, asyncio and trio
-soak: build
+.PHONY: soak-compression  ## 100 000 compressed sends cancelled at random, with pings and fragments, asyncio and trio
+soak-compression: build
 	SOAK_SENDS=100000 $(PY) -m pytest tests/ws/session/test_compression_soak.py --timeout 3600 -s -v
 
 .PHONY: demo  ## Build and start the demo server on http://$(HOST):$(PORT)/
@@ -82,9 +82,17 @@ demo: build
 bench: system-deps build
 	$(PY) -m benches.codec
 	$(PY) -m benches.http_parse
+	$(PY) -m benches.multipart
 	$(PY) -m benches.roundtrip
 	$(PY) -m benches.http_server
 	$(PY) -m benches.deflate
+	$(PY) -m benches.asgi_server
+	$(PY) -m benches.broadcast
+
+.PHONY: soak  ## Fan-out at full size (10 000 sessions; two servers) and 100 000 compressed sends cancelled at random
+soak: system-deps build soak-compression
+	WSRS_FANOUT_SESSIONS=10000 WSRS_FANOUT_MESSAGES=100 $(PY) -m pytest tests/ws/test_broadcast_fanout.py
+	WSRS_CLUSTER_SESSIONS=1000 WSRS_CLUSTER_MESSAGES=10000 $(PY) -m pytest tests/broker/test_redis_processes.py
 
 .PHONY: fuzz  ## Run each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain)
 fuzz:

@@ -1,12 +1,15 @@
 """wsrs: fast, strict WebSocket and HTTP/1.1 for Python on asyncio and trio.
 
-The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding) is done in Rust;
-sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
+The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding, multipart) is
+done in Rust; sessions, servers and clients are written with anyio and run on asyncio, uvloop and
+trio.
 
-The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions),
-`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding), `wsrs.server` (the server
-and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the private plumbing in
-`wsrs._loop`. Every public name is importable from here.
+The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions,
+broadcast, topics), `wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding,
+multipart bodies, forms), `wsrs.broker` (hubs and the brokers that share topics between
+processes), `wsrs.server` (the server, its routing, the ASGI adapter, workers), `wsrs.client`,
+`wsrs.demo`, `wsrs.cli`, and the private plumbing in `wsrs._loop`. Every public name is
+importable from here.
 """
 
 from wsrs._loop.timers import TimeoutQueue, Timers
@@ -18,13 +21,18 @@ from wsrs._wsrs import (
     RequestParser,
     __version__,
 )
+from wsrs.broker import Broker, BrokerEvent, Hub, MemoryBroker, RedisBroker
 from wsrs.client import connect
 from wsrs.exceptions import (
+    BrokerUnavailable,
+    ClientDisconnected,
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
     HandshakeError,
+    LifespanError,
     LocalProtocolError,
+    MultipartError,
     PayloadTooBig,
     ProtocolError,
     RemoteProtocolError,
@@ -33,15 +41,30 @@ from wsrs.exceptions import (
 from wsrs.http import (
     BodyStream,
     DecoderJob,
+    Epilogue,
+    FormData,
+    FormLimits,
     Headers,
+    MultipartLimits,
+    MultipartParser,
+    MultipartPart,
+    MultipartReader,
+    PartBegin,
+    PartData,
+    PartEnd,
     PipelineJob,
+    Preamble,
     Request,
+    Responder,
     Response,
+    ResponseWriter,
+    UploadFile,
     decode_chunked,
     encode_chunked,
+    parse_multipart,
     start_connection_pipeline,
 )
-from wsrs.server import App, Server, serve
+from wsrs.server import App, AsgiApp, Server, is_asgi_app, serve
 from wsrs.ws import (
     CloseCode,
     CloseReason,
@@ -51,15 +74,23 @@ from wsrs.ws import (
     FrameType,
     PerMessageDeflate,
     SessionConfig,
+    SlowConsumer,
+    Topics,
     WebSocketSession,
+    broadcast,
     pinger,
     ponger,
 )
 
 __all__ = [
     "App",
+    "AsgiApp",
     "BodyStream",
+    "Broker",
+    "BrokerEvent",
+    "BrokerUnavailable",
     "ChunkedDecoder",
+    "ClientDisconnected",
     "CloseCode",
     "CloseReason",
     "ConnectionClosed",
@@ -68,6 +99,9 @@ __all__ = [
     "DecoderJob",
     "DefaultWebSocketSession",
     "Deflate",
+    "Epilogue",
+    "FormData",
+    "FormLimits",
     "Frame",
     "FrameDecoder",
     "FrameEncoder",
@@ -75,25 +109,46 @@ __all__ = [
     "HandshakeError",
     "Headers",
     "HttpLimits",
+    "Hub",
+    "LifespanError",
     "LocalProtocolError",
+    "MemoryBroker",
+    "MultipartError",
+    "MultipartLimits",
+    "MultipartParser",
+    "MultipartPart",
+    "MultipartReader",
+    "PartBegin",
+    "PartData",
+    "PartEnd",
     "PayloadTooBig",
     "PerMessageDeflate",
     "PipelineJob",
+    "Preamble",
     "ProtocolError",
+    "RedisBroker",
     "RemoteProtocolError",
     "Request",
     "RequestParser",
+    "Responder",
     "Response",
+    "ResponseWriter",
     "Server",
     "SessionConfig",
+    "SlowConsumer",
     "TimeoutQueue",
     "Timers",
+    "Topics",
+    "UploadFile",
     "WebSocketSession",
     "WsrsError",
     "__version__",
+    "broadcast",
     "connect",
     "decode_chunked",
     "encode_chunked",
+    "is_asgi_app",
+    "parse_multipart",
     "pinger",
     "ponger",
     "serve",

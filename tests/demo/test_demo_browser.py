@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-
 import anyio
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests.demo.browser import chromium_page
 from tests.helpers import serving
 from wsrs.demo import demo_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium")
 MESSAGE = " ".join(["hello from chromium ✓"] * 20)
 """Long enough to be compressed (over `Deflate.min_size`)."""
 
@@ -21,26 +18,16 @@ MESSAGE = " ".join(["hello from chromium ✓"] * 20)
 def type_and_read_echo(url: str) -> tuple[str, str, str, list[str]]:
     """Open the page, wait for the socket, send a line; return the state, the socket's
     `extensions` as the page reads them and shows them, and the log lines."""
-    assert CHROMIUM is not None, "Debian's chromium is required: make system-deps installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            page.wait_for_function("document.getElementById('state').textContent === 'connected'")
-            page.fill("#message", MESSAGE)
-            page.press("#message", "Enter")
-            page.wait_for_selector("#log .received")
-            state = page.inner_text("#state")
-            extensions = page.evaluate("socket.extensions")
-            shown = page.inner_text("#compression")
-            lines = page.locator("#log div").all_inner_texts()
-        finally:
-            browser.close()
-    return state, extensions, shown, lines
+    with chromium_page() as page:
+        page.goto(url)
+        page.wait_for_function("document.getElementById('state').textContent === 'connected'")
+        page.fill("#message", MESSAGE)
+        page.press("#message", "Enter")
+        page.wait_for_selector("#log .received")
+        state = page.inner_text("#state")
+        extensions = page.evaluate("socket.extensions")
+        shown = page.inner_text("#compression")
+        return state, extensions, shown, page.locator("#log div").all_inner_texts()
 
 
 async def test_demo_page_echoes_what_you_type_compressed() -> None:

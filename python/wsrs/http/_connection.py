@@ -13,7 +13,11 @@ Rules (RFC 9112 and Ktor's pipeline contract, see `pipeline.py`):
 4. Memory stays bounded both ways: reading pauses while `max_pipelined` requests wait for an
    answer, while a body's unread bytes are over its high-water mark, while an upgrade request
    waits for its answer, and while the socket's write buffer is full.
-5. Closing is graceful: write what is due, send FIN, read and drop what the client still sends
+5. A request head must arrive within `head_timeout` of its first byte (slow-header clients get
+   408), apart from the keep-alive `idle_timeout` between requests.
+6. A client's fault (a malformed body, a client gone mid-body) is logged at DEBUG, not as an
+   error of the server.
+7. Closing is graceful: write what is due, send FIN, read and drop what the client still sends
    (for `LINGER_SECONDS` at most) and close on its EOF, so a final response is never lost to a
    reset.
 """
@@ -37,12 +41,11 @@ from wsrs._wsrs import (
     HttpLimits,
     RequestHead,
     RequestParser,
-    encode_chunk,
-    encode_last_chunk,
     encode_response,
     encode_response_head,
 )
-from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
+from wsrs.exceptions import ClientDisconnected, ConnectionClosedError, RemoteProtocolError
+from wsrs.http._writer import NO_BODY_STATUSES, Responder, ResponseWriter
 from wsrs.http.messages import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 
 logger = logging.getLogger("wsrs")
@@ -52,12 +55,17 @@ DEFAULT_MAX_PIPELINED = 32
 LINGER_SECONDS = 2.0
 """After the last response, how long to read and drop what the client still sends."""
 
-_NO_BODY_STATUSES = frozenset({204, 304})
-_REASONS = {400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long"}
-_REASONS |= {417: "Expectation Failed"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large"}
+_REASONS |= {414: "URI Too Long", 415: "Unsupported Media Type", 417: "Expectation Failed"}
 _REASONS |= {431: "Request Header Fields Too Large", 500: "Internal Server Error"}
 _REASONS |= {501: "Not Implemented", 505: "HTTP Version Not Supported"}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_CLIENT_FAULTS = (RemoteProtocolError, ConnectionClosedError)
+"""What a handler raises when the client sent a malformed body or went away mid-body."""
+
+ResponseLog = Callable[[Request | None, int], object]
+"""Told of every response as its head is written: the request (None for a malformed one) and
+the status (the access log)."""
 
 
 class _DateCache:
@@ -77,6 +85,16 @@ class _DateCache:
 
 def _internal_error() -> Response:
     return Response.text("Internal Server Error\n", 500)
+
+
+def _refusal(status: int) -> Response:
+    """The answer to a request the peer got wrong: its status and reason, nothing it sent."""
+    return Response.text(f"{status} {_REASONS.get(status, 'Bad Request')}\n", status)
+
+
+def _fault_status(error: RemoteProtocolError | ConnectionClosedError) -> int:
+    """The status answering a client's fault: the violation's own, else 400."""
+    return error.status_hint if isinstance(error, RemoteProtocolError) else 400
 
 
 class _Exchange:
@@ -125,14 +143,19 @@ class HttpConnection:
         "_exchanges",
         "_flush_scheduled",
         "_handler",
+        "_head_since",
+        "_head_timeout",
+        "_head_timer",
         "_held",
         "_idle_since",
         "_idle_timeout",
         "_idle_timer",
         "_last_request",
+        "_local",
         "_lost",
         "_max_pipelined",
         "_now",
+        "_on_response",
         "_out",
         "_parser",
         "_paused_for_body",
@@ -144,6 +167,7 @@ class HttpConnection:
         "_receiving",
         "_spawn",
         "_timers",
+        "_tls",
         "_transport",
         "_upgraded",
         "_write",
@@ -160,7 +184,9 @@ class HttpConnection:
         timers: Timers,
         limits: HttpLimits | None = None,
         idle_timeout: TimeoutQueue | None = None,
+        head_timeout: TimeoutQueue | None = None,
         max_pipelined: int = DEFAULT_MAX_PIPELINED,
+        on_response: ResponseLog | None = None,
     ) -> None:
         self._transport = transport
         self._write = transport.write
@@ -171,6 +197,10 @@ class HttpConnection:
         self._idle_timeout = idle_timeout
         self._idle_timer: TimerHandle | None = None
         self._idle_since: float | None = None
+        self._head_timeout = head_timeout
+        self._head_timer: TimerHandle | None = None
+        self._head_since: float | None = None
+        self._on_response = on_response
         self._now = clock()
         self._max_pipelined = max_pipelined
         self._exchanges: deque[_Exchange] = deque()
@@ -178,6 +208,8 @@ class HttpConnection:
         self._receiving: _Exchange | None = None
         self._last_request: _Exchange | None = None
         self._peer = transport.get_extra_info("peername")
+        self._local = transport.get_extra_info("sockname")
+        self._tls = transport.get_extra_info("ssl_object")
         self._paused_for_queue = False
         self._paused_for_body = False
         self._paused_for_end = False
@@ -236,14 +268,24 @@ class HttpConnection:
         except RemoteProtocolError:
             return
         self._on_events(events)
-        error = self._parser.error
+        parser = self._parser
+        error = parser.error
         if error is not None:
             self._on_parse_error(error)
-        elif self._parser.paused and not self._paused_for_upgrade and not self._closing:
-            # Bytes after an upgrade request belong to the next protocol: stop reading them
-            # until the handler has answered it.
-            self._paused_for_upgrade = True
-            self._update_reading()
+        elif parser.paused:
+            if not self._paused_for_upgrade and not self._closing:
+                # Bytes after an upgrade request belong to the next protocol: stop reading them
+                # until the handler has answered it.
+                self._paused_for_upgrade = True
+                self._update_reading()
+        elif (
+            self._head_since is None
+            and self._receiving is None
+            and self._head_timeout is not None
+            and not parser.idle
+            and not self._held
+        ):
+            self._start_head_deadline()
         self._flush()
 
     def _on_events(self, events: list[RequestHead | bytes | EndOfMessage]) -> None:
@@ -277,6 +319,7 @@ class HttpConnection:
 
     def _on_head(self, head: RequestHead) -> None:
         self._idle_since = None
+        self._head_since = None
         has_body = head.chunked or bool(head.content_length)
         exchange = _Exchange(None, head.keep_alive)
         if not has_body:
@@ -284,7 +327,7 @@ class HttpConnection:
         else:
             before_read = self._continue_hook(exchange) if head.expect_continue else None
             body = BodyStream(done=False, on_full=self._body_full, before_first_read=before_read)
-        request = Request(head, body, self._peer)
+        request = Request(head, body, self._peer, self._local, self._tls)
         exchange.request = request
         self._exchanges.append(exchange)
         self._receiving = exchange
@@ -295,12 +338,19 @@ class HttpConnection:
             self._update_reading()
         try:
             result = self._handler(request)
+        except _CLIENT_FAULTS as error:
+            # The client's fault (a malformed or oversized form ...): answered, not logged as ours.
+            logger.debug("refused %r: %s", request, error)
+            exchange.keep_alive = False
+            result = _refusal(_fault_status(error))
         except Exception:
             logger.exception("HTTP handler failed for %r", request)
             result = _internal_error()
         if type(result) is Response and type(result.body) is bytes and result.upgrade is None:
             exchange.response = result
             self._advance()
+        elif type(result) is Responder:
+            self._spawn(self._run_responder, exchange, result)
         elif inspect.isawaitable(result):
             self._spawn(self._await_response, exchange, result)
         else:
@@ -358,6 +408,8 @@ class HttpConnection:
             self._receiving = None
         # Keep the connection half-open while responses are still owed (RFC 9112 §9.6).
         self._eof = True
+        for exchange in self._exchanges:
+            exchange.wake()  # handlers waiting for the client to go (ASGI's http.disconnect)
         return True if self._exchanges else None
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -365,6 +417,8 @@ class HttpConnection:
         self._closing = True
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
         if self._receiving is not None and self._receiving.request is not None:
             self._receiving.request.body.fail(ConnectionClosedError(None, None))
         self._writing_paused = False
@@ -393,6 +447,10 @@ class HttpConnection:
                 raise TypeError(f"an HTTP handler returned {response!r}, not a Response")
             if response.upgrade is not None and response.status != 101:
                 raise ValueError("an upgrade response must have status 101")
+        except _CLIENT_FAULTS as error:
+            logger.debug("refused %r: %s", exchange.request, error)
+            exchange.keep_alive = False
+            response = _refusal(_fault_status(error))
         except Exception:
             logger.exception("HTTP handler failed for %r", exchange.request)
             response = _internal_error()
@@ -409,12 +467,50 @@ class HttpConnection:
         if response.upgrade is not None:
             self._upgrade(exchange, response)
             return
+        writer = ResponseWriter(self, exchange)
         try:
-            await self._stream(exchange, response)
+            writer._start_now(response)
+            if not writer.skips_body:
+                body = response.body
+                assert isinstance(body, AsyncIterable)
+                async for piece in body:
+                    await writer.write(piece)
+            await writer.end()
+        except ClientDisconnected:
+            pass
+        except _CLIENT_FAULTS as error:
+            logger.debug("streaming the response to %r ended: %s", exchange.request, error)
+            self.abort()
+            return
         except Exception:
             logger.exception("streaming the response to %r failed", exchange.request)
             self.abort()
+        finally:
+            await _close_body(response)
+
+    async def _run_responder(self, exchange: _Exchange, responder: Responder) -> None:
+        """Run a `Responder` in this task; settle what it left undone (see `_writer.py`)."""
+        writer = ResponseWriter(self, exchange)
+        try:
+            await responder.run(writer)
+        except ClientDisconnected:
+            logger.debug("the client of %r went away", exchange.request)
+        except Exception:
+            logger.exception("HTTP handler failed for %r", exchange.request)
+            writer._settle()
             return
+        missing = writer._settle()
+        if missing is not None:
+            logger.error("the handler of %r finished without %s", exchange.request, missing)
+
+    def _answer(self, exchange: _Exchange, response: Response) -> None:
+        """A whole response for `exchange`: it is written once the earlier ones are."""
+        exchange.response = response
+        self._advance()
+        self._flush_soon()
+
+    def _finish_streamed(self, exchange: _Exchange) -> None:
+        """`exchange`'s streamed response is fully written: move on to the next request."""
         self._retire(exchange)
         self._advance()
         self._flush()
@@ -522,64 +618,23 @@ class HttpConnection:
             logger.exception("cannot encode the response to %r", exchange.request)
             data = self._encode_fixed(exchange, _internal_error())
         exchange.head_sent = True
+        if self._on_response is not None:
+            self._on_response(exchange.request, response.status)
         if not self._transport.is_closing():
             self._out.append(data)
 
     def _encode_fixed(self, exchange: _Exchange, response: Response) -> bytes:
-        headers, _ = self._headers_for(exchange, response)
+        headers, declared = self._headers_for(exchange, response)
         body = response.body
         assert isinstance(body, bytes)
         request = exchange.request
         status = response.status
-        if status in _NO_BODY_STATUSES or status < 200:
+        if status in NO_BODY_STATUSES or status < 200:
             return encode_response_head(status, headers)
         if request is not None and request.method == "HEAD":
-            return encode_response_head(status, [*headers, ("Content-Length", str(len(body)))])
+            length = len(body) if declared is None else declared
+            return encode_response_head(status, [*headers, ("Content-Length", str(length))])
         return encode_response(status, headers, body)
-
-    async def _stream(self, exchange: _Exchange, response: Response) -> None:
-        """Write a streamed body: with its declared length, else chunked for HTTP/1.1 and until
-        close for HTTP/1.0. A body that does not match its declared length drops the connection.
-        """
-        request = exchange.request
-        headers, declared = self._headers_for(exchange, response)
-        bodiless = response.status in _NO_BODY_STATUSES or response.status < 200
-        chunked = (
-            declared is None and not bodiless and (request is None or request.version != "1.0")
-        )
-        if declared is None and not chunked and not bodiless:
-            exchange.keep_alive = False
-            headers, _ = self._headers_for(exchange, response)
-        if declared is not None and not bodiless:
-            headers = [*headers, ("Content-Length", str(declared))]
-        elif chunked:
-            headers = [*headers, ("Transfer-Encoding", "chunked")]
-        head = encode_response_head(response.status, headers)
-        self._flush()
-        self._write(head)
-        exchange.head_sent = True
-        body = response.body
-        assert isinstance(body, AsyncIterable)
-        try:
-            if bodiless or (request is not None and request.method == "HEAD"):
-                return
-            sent = 0
-            async for piece in body:
-                if self._lost:
-                    return
-                sent += len(piece)
-                if declared is not None and sent > declared:
-                    raise ValueError(f"the body is longer than its Content-Length {declared}")
-                if piece:
-                    self._write(encode_chunk(piece) if chunked else piece)
-                while self._writing_paused and not self._lost:
-                    await self._drained.park()
-            if declared is not None and sent != declared:
-                raise ValueError(f"the body ended at {sent} of its Content-Length {declared}")
-            if chunked:
-                self._write(encode_last_chunk())
-        finally:
-            await _close_body(response)
 
     def _upgrade(self, exchange: _Exchange, response: Response) -> None:
         """Send the 101 and hand the connection over in this same turn of the loop.
@@ -591,8 +646,12 @@ class HttpConnection:
         self._upgraded = True
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
         self._flush()
         self._write(encode_response_head(101, response.headers.items()))
+        if self._on_response is not None:
+            self._on_response(exchange.request, 101)
         self._exchanges.popleft()
         trailing = self._parser.take_trailing()
         self._set_closed()
@@ -602,7 +661,8 @@ class HttpConnection:
             logger.exception("the upgrade for %r failed", exchange.request)
             self.abort()
             return
-        self._spawn(_await, work)
+        if work is not None:
+            self._spawn(_await, work)
 
     # --- ending -----------------------------------------------------------------------------
 
@@ -611,11 +671,14 @@ class HttpConnection:
         if self._receiving is not None and self._receiving.request is not None:
             self._receiving.request.body.fail(error)
             self._receiving = None
+        self._answer_and_close(error.status_hint)
+
+    def _answer_and_close(self, status: int) -> None:
+        """Answer with `status` after the requests already read, then close; read no more."""
         self._held.clear()
-        status = error.status_hint
-        reason = _REASONS.get(status, "Bad Request")
+        self._head_since = None
         exchange = _Exchange(None, keep_alive=False)
-        exchange.response = Response.text(f"{status} {reason}\n", status)
+        exchange.response = _refusal(status)
         self._exchanges.append(exchange)
         self._last_request = exchange
         self._stop_reading()
@@ -679,6 +742,28 @@ class HttpConnection:
             self._idle_timer = self._idle_timeout.register(self._on_idle, after=remaining)
         else:
             self._close_gracefully()
+
+    def _start_head_deadline(self) -> None:
+        """The first bytes of a request head arrived: the rest must follow in `head_timeout`."""
+        assert self._head_timeout is not None
+        self._head_since = self._now()
+        if self._head_timer is None:
+            self._head_timer = self._head_timeout.register(self._on_head_deadline)
+
+    def _on_head_deadline(self) -> None:
+        self._head_timer = None
+        if self._head_since is None or self._closing or self._head_timeout is None:
+            return
+        remaining = self._head_since + self._head_timeout.timeout - self._now()
+        if remaining > 0:
+            self._head_timer = self._head_timeout.register(self._on_head_deadline, after=remaining)
+            return
+        if self._paused_for_queue or self._paused_for_body or self._paused_for_writes:
+            self._start_head_deadline()  # we stopped reading, not the client: start again
+            return
+        logger.debug("no complete request head from %r in time: 408", self._peer)
+        self._answer_and_close(408)
+        self._flush()
 
 
 async def _ready(value: Any) -> Response:

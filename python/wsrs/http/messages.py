@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+)
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,10 +27,15 @@ import anyio.abc
 
 from wsrs._loop.sync import Parking, new_parking
 from wsrs.exceptions import PayloadTooBig
+from wsrs.http.forms import FormData, FormLimits, MultipartParts, read_form
 
 if TYPE_CHECKING:
+    import ssl
+
     from wsrs._loop.transport import Transport
-    from wsrs._wsrs import RequestHead
+    from wsrs._wsrs import MultipartLimits, RequestHead
+    from wsrs.http._writer import Responder
+    from wsrs.http.multipart import MultipartPart
 
 __all__ = ["BodyStream", "Headers", "HttpHandler", "Request", "Response", "Upgrade"]
 
@@ -152,6 +165,11 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         """True once every byte of the body has arrived."""
         return self._done
 
+    @property
+    def exhausted(self) -> bool:
+        """True once every byte of the body has arrived and been read."""
+        return self._done and not self._chunks
+
     def feed(self, data: bytes) -> None:
         """Called by the connection with the next piece of the body."""
         if self._discard:
@@ -226,15 +244,44 @@ EMPTY_BODY = BodyStream(done=True, on_full=lambda full: None)
 class Request:
     """One HTTP request: its head, and its body as a stream."""
 
-    __slots__ = ("_head", "_headers", "body", "remote_address")
+    __slots__ = (
+        "_head",
+        "_headers",
+        "body",
+        "form_limits",
+        "local_address",
+        "path_params",
+        "remote_address",
+        "scheme",
+        "tls",
+    )
 
-    def __init__(self, head: RequestHead, body: BodyStream, remote_address: Any) -> None:
+    def __init__(
+        self,
+        head: RequestHead,
+        body: BodyStream,
+        remote_address: Any,
+        local_address: Any = None,
+        tls: ssl.SSLObject | None = None,
+        scheme: str | None = None,
+    ) -> None:
         self._head = head
         self._headers: Headers | None = None
         self.body = body
         """The body, readable as it arrives (see `stream()` and `read()`)."""
         self.remote_address = remote_address
-        """The client's socket address."""
+        """The client's socket address (a trusted proxy's ``X-Forwarded-For`` with
+        ``proxy_headers``)."""
+        self.form_limits: FormLimits | None = None
+        """The limits `form()` applies when given none (set from the route)."""
+        self.local_address = local_address
+        """The server's socket address the request arrived on."""
+        self.tls = tls
+        """The connection's TLS state when served over TLS, else None."""
+        self.scheme = scheme or ("http" if tls is None else "https")
+        """``"https"`` over TLS (or as a trusted proxy reports it), else ``"http"``."""
+        self.path_params: dict[str, str] = {}
+        """The values of the route pattern's ``{name}`` segments (``/chat/{room}``)."""
 
     @property
     def method(self) -> str:
@@ -292,12 +339,32 @@ class Request:
         """The whole body decoded as UTF-8."""
         return (await self.read(limit)).decode("utf-8")
 
+    async def form(self, limits: FormLimits | None = None) -> FormData:
+        """The form in the body (``multipart/form-data`` or urlencoded), read whole.
+
+        Files larger than the limits' `spool_size` go to anonymous temporary files; close the
+        `FormData` (``async with``) to release them. Past a limit (`limits`, else the route's
+        `form_limits`, else `FormLimits()`) it raises a 413 error, and the server answers 413
+        and closes the connection; 415 when the body is not a form.
+        """
+        return await read_form(self, limits or self.form_limits)
+
+    def multipart(self, limits: MultipartLimits | None = None) -> AsyncIterator[MultipartPart]:
+        """The parts of a ``multipart/*`` body as they arrive, each with its content stream.
+
+        Nothing is buffered ahead of the consumer: reading stops while a part is not read, and
+        asking for the next part skips the rest of the current one.
+        """
+        return MultipartParts(self, limits)
+
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.target} HTTP/{self.version}>"
 
 
-Upgrade = Callable[["Transport", bytes], Coroutine[Any, Any, None]]
-"""Takes over a connection after a 101 response: the transport and the bytes already read."""
+Upgrade = Callable[["Transport", bytes], Coroutine[Any, Any, None] | None]
+"""Takes over a connection after a 101 response: the transport and the bytes already read.
+
+It may return a coroutine, which then runs in a task of its own."""
 
 
 class Response:
@@ -357,5 +424,6 @@ class Response:
         return f"<Response {self.status}>"
 
 
-HttpHandler = Callable[[Request], Awaitable[Response] | Response]
-"""A plain HTTP handler: a coroutine function, or a plain function run inline."""
+HttpHandler = Callable[[Request], "Awaitable[Response] | Response | Responder"]
+"""A plain HTTP handler: a coroutine function, or a plain function run inline; it may also return
+a `Responder`, which writes its response itself."""

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wsrs._wsrs import DEFAULT_MAX_FRAME_SIZE
+from wsrs.ws.broadcast import SlowConsumer
 from wsrs.ws.deflate import DEFAULT_COMPRESSION, Deflate
+
+SKIP_PAST_1_MIB = SlowConsumer()
+"""The default slow-consumer policy: skip a session once 1 MiB waits in its write buffer."""
 
 __all__ = ["SessionConfig"]
 
@@ -37,6 +41,10 @@ class SessionConfig:
 
     write_limit: int = 64 * 1024
     """Bytes buffered for the socket before `send` waits for it to drain (the outgoing bound)."""
+
+    slow_consumer: SlowConsumer = SKIP_PAST_1_MIB
+    """What `broadcast` does with a session whose write buffer passes a limit (skip it, by
+    default, once 1 MiB waits; or close it with 1008 or 1013)."""
 
     compression: Deflate | None = DEFAULT_COMPRESSION
     """permessage-deflate, negotiated when the peer offers or accepts it; None turns it off.

@@ -15,7 +15,7 @@ use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::deflate::{Outbound, PyPerMessageDeflate, UNBLOCK_COMPRESS_MIN};
 use super::frame::PyFrame;
-use super::{new_bytes, new_str, BytesArg, PyCloseReason};
+use super::{new_bytes, new_str, BytesArg, PyCloseReason, PyFrameType};
 use crate::py::errors::{usage_error_to_py, ws_error_to_py};
 use crate::ws::deflate::MessageInflater;
 use crate::ws::encoder::{close_payload, encoded_len, random_mask_key, write_frame};
@@ -328,6 +328,13 @@ impl PyFrameEncoder {
     #[getter]
     fn compression(&self) -> bool {
         self.deflate.is_some()
+    }
+
+    /// The type of the fragmented message being sent, if one is open (a whole message cannot
+    /// go out until it ends).
+    #[getter]
+    fn open_message(&self) -> Option<PyFrameType> {
+        self.inner.open_message().map(PyFrameType::from)
     }
 
     #[pyo3(signature = (text, fin = true, compress = None))]
