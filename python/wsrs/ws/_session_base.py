@@ -419,7 +419,11 @@ class SessionBase(Generic[T]):
             for item, compress in held:
                 if self._close_written or self._connection_lost:
                     break
-                self._send_now(item, compress)
+                try:
+                    self._send_now(item, compress)
+                except ValueError:
+                    # Its `send_nowait` has returned: the caller cannot be told any more.
+                    logger.exception("a message sent while another was compressed was refused")
             self._writers.wake()
 
     def _check_open(self) -> None:
