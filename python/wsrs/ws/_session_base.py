@@ -387,22 +387,18 @@ class SessionBase(Generic[T]):
         ):
             await self._writers.park()
         threshold = self._off_loop_min
-        whole = None
-        if threshold is not None and compress is not False and type(message) is not Frame:
-            whole = self._off_loop(message, threshold)
-        if whole is None:
+        if (
+            threshold is None
+            or compress is False
+            or isinstance(message, Frame)
+            or len(message) < threshold
+        ):
             self.send_nowait(message, compress)
-        elif compress is None and self._predicate is not None and not self._predicate(whole):
-            self.send_nowait(whole, False)
+        elif compress is None and self._predicate is not None and not self._predicate(message):
+            self.send_nowait(message, False)
         else:
-            await self._send_compressed_off_loop(whole)
-
-    @staticmethod
-    def _off_loop(message: Frame | str | bytes, threshold: int) -> str | bytes | None:
-        """`message` when it is a whole message to compress on a worker thread, else None."""
-        if isinstance(message, Frame):
-            return None
-        return message if len(message) >= threshold else None
+            # A whole message long enough to compress on a worker thread.
+            await self._send_compressed_off_loop(message)
 
     async def _send_compressed_off_loop(self, message: str | bytes) -> None:
         """Compress `message` on a worker thread, then write it; see the module docstring."""
