@@ -28,7 +28,7 @@ from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
-from wsrs.http._writer import Responder
+from wsrs.http._writer import Responder, ResponseWriter
 from wsrs.http.messages import Request, Response
 from wsrs.server.app import ServerApp, WebSocketRoute
 from wsrs.ws.config import SessionConfig
@@ -249,9 +249,26 @@ class Server:
 
     def _dispatch(self, request: Request) -> Response | Awaitable[Response] | Responder:
         answer = self.app.http_route(request)
+        if type(answer) is Responder:
+            return self._counting(answer)
         if isinstance(answer, WebSocketRoute):
             return self._handshake(request, answer)
         return answer
+
+    def _counting(self, responder: Responder) -> Responder:
+        """`responder`, counted as live work while it runs: an ASGI app goes on after its
+        response (background tasks, cleanup), and shutting down waits for it as for a
+        connection, up to `shutdown_timeout`."""
+        run = responder.run
+
+        async def counted(writer: ResponseWriter) -> None:
+            self._live += 1
+            try:
+                await run(writer)
+            finally:
+                self._connection_gone()
+
+        return Responder(counted)
 
     async def _handshake(self, request: Request, route: WebSocketRoute) -> Response:
         try:
