@@ -66,6 +66,7 @@ demo: build
 bench: system-deps build
 	$(PY) -m benches.codec
 	$(PY) -m benches.http_parse
+	$(PY) -m benches.multipart
 	$(PY) -m benches.roundtrip
 	$(PY) -m benches.http_server
 

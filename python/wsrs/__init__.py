@@ -1,12 +1,13 @@
 """wsrs: fast, strict WebSocket and HTTP/1.1 for Python on asyncio and trio.
 
-The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding) is done in Rust;
-sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
+The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding, multipart) is
+done in Rust; sessions, servers and clients are written with anyio and run on asyncio, uvloop and
+trio.
 
 The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions),
-`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding), `wsrs.server` (the server
-and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the private plumbing in
-`wsrs._loop`. Every public name is importable from here.
+`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding, multipart bodies, forms),
+`wsrs.server` (the server and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the
+private plumbing in `wsrs._loop`. Every public name is importable from here.
 """
 
 from wsrs._loop.timers import TimeoutQueue, Timers
@@ -27,6 +28,7 @@ from wsrs.exceptions import (
     HandshakeError,
     LifespanError,
     LocalProtocolError,
+    MultipartError,
     PayloadTooBig,
     ProtocolError,
     RemoteProtocolError,
@@ -35,14 +37,27 @@ from wsrs.exceptions import (
 from wsrs.http import (
     BodyStream,
     DecoderJob,
+    Epilogue,
+    FormData,
+    FormLimits,
     Headers,
+    MultipartLimits,
+    MultipartParser,
+    MultipartPart,
+    MultipartReader,
+    PartBegin,
+    PartData,
+    PartEnd,
     PipelineJob,
+    Preamble,
     Request,
     Responder,
     Response,
     ResponseWriter,
+    UploadFile,
     decode_chunked,
     encode_chunked,
+    parse_multipart,
     start_connection_pipeline,
 )
 from wsrs.server import App, AsgiApp, Server, is_asgi_app, serve
@@ -71,6 +86,9 @@ __all__ = [
     "ConnectionClosedOK",
     "DecoderJob",
     "DefaultWebSocketSession",
+    "Epilogue",
+    "FormData",
+    "FormLimits",
     "Frame",
     "FrameDecoder",
     "FrameEncoder",
@@ -80,8 +98,17 @@ __all__ = [
     "HttpLimits",
     "LifespanError",
     "LocalProtocolError",
+    "MultipartError",
+    "MultipartLimits",
+    "MultipartParser",
+    "MultipartPart",
+    "MultipartReader",
+    "PartBegin",
+    "PartData",
+    "PartEnd",
     "PayloadTooBig",
     "PipelineJob",
+    "Preamble",
     "ProtocolError",
     "RemoteProtocolError",
     "Request",
@@ -93,6 +120,7 @@ __all__ = [
     "SessionConfig",
     "TimeoutQueue",
     "Timers",
+    "UploadFile",
     "WebSocketSession",
     "WsrsError",
     "__version__",
@@ -100,6 +128,7 @@ __all__ = [
     "decode_chunked",
     "encode_chunked",
     "is_asgi_app",
+    "parse_multipart",
     "pinger",
     "ponger",
     "serve",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -36,7 +37,18 @@ async def _serve(args: argparse.Namespace) -> None:
         demo_app(), args.host, args.port, max_frame_size=args.max_frame_size
     ) as server:
         print(f"wsrs demo on http://{args.host}:{server.port}/ ({args.backend})", flush=True)
-        await server.serve_forever()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_stop_on_signal, tasks.cancel_scope)
+            await server.serve_forever()
+            tasks.cancel_scope.cancel()
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    """Turn SIGINT and SIGTERM into a graceful shutdown, never a KeyboardInterrupt mid-task."""
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
 
 
 async def _client(args: argparse.Namespace) -> None:

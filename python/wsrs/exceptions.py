@@ -5,7 +5,8 @@ WsrsError
 ├── ProtocolError               abstract: refuses direct instantiation
 │   ├── LocalProtocolError      this process misused the API (send after close, bad close code)
 │   └── RemoteProtocolError     the peer broke RFC 6455 / 9112; carries .close_code and .status_hint
-│       └── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
+│       ├── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
+│       └── MultipartError      a multipart body broke RFC 2046 / 7578 or a limit (400 / 413 / 415)
 ├── HandshakeError              the opening handshake failed; .status, .headers, .body
 ├── ConnectionClosed            raised by session I/O once closed; .sent, .received
 │   ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
@@ -14,9 +15,9 @@ WsrsError
 └── LifespanError               an ASGI application's lifespan startup failed; its message
 ```
 
-The Rust core raises `RemoteProtocolError` and `PayloadTooBig` with the close code and HTTP
-status that answer the violation. Cancellation is never wrapped; no anyio, trio or pyo3 exception
-leaves the public API.
+The Rust core raises `RemoteProtocolError`, `PayloadTooBig` and `MultipartError` with the close
+code and HTTP status that answer the violation. Cancellation is never wrapped; no anyio, trio or
+pyo3 exception leaves the public API.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "HandshakeError",
     "LifespanError",
     "LocalProtocolError",
+    "MultipartError",
     "PayloadTooBig",
     "ProtocolError",
     "RemoteProtocolError",
@@ -78,6 +80,14 @@ class PayloadTooBig(RemoteProtocolError):
 
     default_close_code = 1009
     default_status_hint = 413
+
+
+class MultipartError(RemoteProtocolError):
+    """A multipart body, its media type or a part header broke RFC 2046 / 7578 or a limit.
+
+    `status_hint` is the answer: 415 when the body is not ``multipart/*`` at all, 413 when a
+    `MultipartLimits` (or form) limit was exceeded, 400 for a malformed body.
+    """
 
 
 class HandshakeError(WsrsError):

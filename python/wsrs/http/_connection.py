@@ -52,7 +52,7 @@ LINGER_SECONDS = 2.0
 """After the last response, how long to read and drop what the client still sends."""
 
 _REASONS = {400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long"}
-_REASONS |= {417: "Expectation Failed"}
+_REASONS |= {415: "Unsupported Media Type", 417: "Expectation Failed"}
 _REASONS |= {431: "Request Header Fields Too Large", 500: "Internal Server Error"}
 _REASONS |= {501: "Not Implemented", 505: "HTTP Version Not Supported"}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -75,6 +75,12 @@ class _DateCache:
 
 def _internal_error() -> Response:
     return Response.text("Internal Server Error\n", 500)
+
+
+def _refusal(error: RemoteProtocolError) -> Response:
+    """The answer to a request the peer got wrong: its status and reason, nothing it sent."""
+    status = error.status_hint
+    return Response.text(f"{status} {_REASONS.get(status, 'Bad Request')}\n", status)
 
 
 class _Exchange:
@@ -297,6 +303,11 @@ class HttpConnection:
             self._update_reading()
         try:
             result = self._handler(request)
+        except RemoteProtocolError as error:
+            # The client's fault (a malformed or oversized form ...): answered, not logged as ours.
+            logger.debug("refused %r: %s", request, error)
+            exchange.keep_alive = False
+            result = _refusal(error)
         except Exception:
             logger.exception("HTTP handler failed for %r", request)
             result = _internal_error()
@@ -399,6 +410,10 @@ class HttpConnection:
                 raise TypeError(f"an HTTP handler returned {response!r}, not a Response")
             if response.upgrade is not None and response.status != 101:
                 raise ValueError("an upgrade response must have status 101")
+        except RemoteProtocolError as error:
+            logger.debug("refused %r: %s", exchange.request, error)
+            exchange.keep_alive = False
+            response = _refusal(error)
         except Exception:
             logger.exception("HTTP handler failed for %r", exchange.request)
             response = _internal_error()
@@ -610,10 +625,8 @@ class HttpConnection:
             self._receiving.request.body.fail(error)
             self._receiving = None
         self._held.clear()
-        status = error.status_hint
-        reason = _REASONS.get(status, "Bad Request")
         exchange = _Exchange(None, keep_alive=False)
-        exchange.response = Response.text(f"{status} {reason}\n", status)
+        exchange.response = _refusal(error)
         self._exchanges.append(exchange)
         self._last_request = exchange
         self._stop_reading()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from wsrs.http._writer import Responder
+from wsrs.http.forms import FormLimits
 from wsrs.http.messages import HttpHandler, Request, Response
 from wsrs.ws.session import DefaultWebSocketSession
 
@@ -60,6 +61,7 @@ class ServerApp(Protocol):
 class _HttpRoute:
     handler: HttpHandler
     methods: frozenset[str] = field(default_factory=lambda: frozenset({"GET", "HEAD"}))
+    form_limits: FormLimits | None = None
 
 
 class App:
@@ -69,11 +71,21 @@ class App:
         self._http: dict[str, _HttpRoute] = {}
         self._websocket: dict[str, WebSocketRoute] = {}
 
-    def route(self, path: str, *, methods: Sequence[str] = ("GET", "HEAD")) -> Callable[[H], H]:
-        """Register a plain HTTP handler for `path` (a decorator)."""
+    def route(
+        self,
+        path: str,
+        *,
+        methods: Sequence[str] = ("GET", "HEAD"),
+        form_limits: FormLimits | None = None,
+    ) -> Callable[[H], H]:
+        """Register a plain HTTP handler for `path` (a decorator).
+
+        `form_limits` are what `request.form()` applies on this route when given none.
+        """
 
         def register(handler: H) -> H:
-            self._http[path] = _HttpRoute(handler, frozenset(m.upper() for m in methods))
+            methods_set = frozenset(m.upper() for m in methods)
+            self._http[path] = _HttpRoute(handler, methods_set, form_limits)
             return handler
 
         return register
@@ -113,4 +125,6 @@ class App:
         if request.method not in route.methods:
             allow = ", ".join(sorted(route.methods))
             return Response.text("Method Not Allowed\n", 405, [("Allow", allow)])
+        if route.form_limits is not None:
+            request.form_limits = route.form_limits
         return route.handler(request)
