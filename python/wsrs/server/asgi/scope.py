@@ -93,12 +93,14 @@ def _scope(
     else:
         scheme = "https" if kind == "http" else "wss"
         extensions = {**extensions, "tls": tls_extension(tls)}
+    server = request.local_address
+    client = request.remote_address
     return {
         "type": kind,
-        "asgi": {**ASGI_VERSION},
+        "asgi": {"version": ASGI_VERSION["version"], "spec_version": ASGI_VERSION["spec_version"]},
         "http_version": head.version,
-        "server": _address(request.local_address),
-        "client": _address(request.remote_address),
+        "server": server[:2] if type(server) is tuple else _address(server),
+        "client": client[:2] if type(client) is tuple else _address(client),
         "scheme": scheme,
         "root_path": root_path,
         "path": path,
