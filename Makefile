@@ -21,12 +21,12 @@ $(STAMP): requirements/dev.txt requirements/bench.txt
 .PHONY: install  ## Create the virtual environment with the pinned tools and peers
 install: $(STAMP)
 
-.PHONY: system-deps  ## Install Debian's chromium (browser tests) and wrk (benchmarks) when missing
+.PHONY: system-deps  ## Install Debian's chromium (browser tests), wrk (benchmarks) and redis-server (broker tests) when missing
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || ! command -v redis-server >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium wrk >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium wrk redis-server >/dev/null; \
 	fi
 
 .PHONY: build  ## Build the extension in release mode into the virtual environment
@@ -66,9 +66,16 @@ demo: build
 bench: system-deps build
 	$(PY) -m benches.codec
 	$(PY) -m benches.http_parse
+	$(PY) -m benches.multipart
 	$(PY) -m benches.roundtrip
 	$(PY) -m benches.http_server
 	$(PY) -m benches.asgi_server
+	$(PY) -m benches.broadcast
+
+.PHONY: soak  ## Fan-out at full size: 10 000 sessions; two servers, 1 000 sessions, 10 000 messages
+soak: system-deps build
+	WSRS_FANOUT_SESSIONS=10000 WSRS_FANOUT_MESSAGES=100 $(PY) -m pytest tests/ws/test_broadcast_fanout.py
+	WSRS_CLUSTER_SESSIONS=1000 WSRS_CLUSTER_MESSAGES=10000 $(PY) -m pytest tests/broker/test_redis_processes.py
 
 .PHONY: fuzz  ## Run each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain)
 fuzz:

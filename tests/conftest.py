@@ -1,11 +1,15 @@
-"""Shared fixtures: every async test runs on asyncio and on trio through anyio's pytest plugin."""
+"""Shared fixtures: every async test runs on asyncio and on trio through anyio's pytest plugin;
+Redis servers for the broker tests."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.redis_server import RedisServer
 
 settings.register_profile("fast", max_examples=100, deadline=None)
 settings.register_profile(
@@ -25,3 +29,21 @@ def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object
     """Run the test once per event loop; end-to-end modules add uvloop with `all_backends`."""
     backend: tuple[str, dict[str, object]] = request.param
     return backend
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One Redis server shared by the tests that do not stop it."""
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def own_redis_server() -> Iterator[RedisServer]:
+    """A Redis server of the test's own, which the test may stop and start again."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

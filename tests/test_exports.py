@@ -34,7 +34,21 @@ def test_remote_protocol_error_carries_its_answers() -> None:
     assert (bad_utf8.close_code, bad_utf8.status_hint) == (1007, 400)
 
 
-@pytest.mark.parametrize("room", ["wsrs.http", "wsrs.server", "wsrs.ws"])
+def test_multipart_errors_are_remote_protocol_errors_with_their_status() -> None:
+    error = wsrs.MultipartError("part larger than the limit", None, 413)
+    assert isinstance(error, wsrs.RemoteProtocolError)
+    assert error.status_hint == 413
+    assert wsrs.MultipartError("malformed").status_hint == 400
+
+
+def test_the_multipart_surface_is_exported() -> None:
+    names = {"MultipartParser", "MultipartLimits", "PartBegin", "PartData", "PartEnd"}
+    names |= {"Preamble", "Epilogue", "MultipartPart", "MultipartReader", "parse_multipart"}
+    names |= {"FormData", "FormLimits", "UploadFile", "MultipartError"}
+    assert names <= set(wsrs.__all__)
+
+
+@pytest.mark.parametrize("room", ["wsrs.broker", "wsrs.http", "wsrs.server", "wsrs.ws"])
 def test_each_room_re_exports_its_public_names_at_the_top(room: str) -> None:
     module = importlib.import_module(room)
     assert set(module.__all__) <= set(wsrs.__all__)
@@ -42,7 +56,16 @@ def test_each_room_re_exports_its_public_names_at_the_top(room: str) -> None:
         assert getattr(wsrs, name) is getattr(module, name)
 
 
-RANKS = {"_loop": 0, "http": 1, "ws": 2, "server": 3, "client": 3, "demo": 4, "cli": 5}
+RANKS = {
+    "_loop": 0,
+    "http": 1,
+    "ws": 2,
+    "broker": 3,
+    "client": 3,
+    "server": 4,
+    "demo": 5,
+    "cli": 6,
+}
 """Imports run one way: a room may import only rooms of a lower rank (and the leaves)."""
 
 

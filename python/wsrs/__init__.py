@@ -1,12 +1,15 @@
 """wsrs: fast, strict WebSocket and HTTP/1.1 for Python on asyncio and trio.
 
-The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding) is done in Rust;
-sessions, servers and clients are written with anyio and run on asyncio, uvloop and trio.
+The byte work (framing, masking, UTF-8 validation, HTTP parsing, chunked coding, multipart) is
+done in Rust; sessions, servers and clients are written with anyio and run on asyncio, uvloop and
+trio.
 
-The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions),
-`wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding), `wsrs.server` (the server
-and its routing), `wsrs.client`, `wsrs.demo`, `wsrs.cli`, and the private plumbing in
-`wsrs._loop`. Every public name is importable from here.
+The package has one room per domain, as the Rust crate does: `wsrs.ws` (WebSocket sessions,
+broadcast, topics), `wsrs.http` (HTTP/1.1 messages, connections, pipeline, chunked coding,
+multipart bodies, forms), `wsrs.broker` (hubs and the brokers that share topics between
+processes), `wsrs.server` (the server, its routing, the ASGI adapter, workers), `wsrs.client`,
+`wsrs.demo`, `wsrs.cli`, and the private plumbing in `wsrs._loop`. Every public name is
+importable from here.
 """
 
 from wsrs._loop.timers import TimeoutQueue, Timers
@@ -18,8 +21,10 @@ from wsrs._wsrs import (
     RequestParser,
     __version__,
 )
+from wsrs.broker import Broker, BrokerEvent, Hub, MemoryBroker, RedisBroker
 from wsrs.client import connect
 from wsrs.exceptions import (
+    BrokerUnavailable,
     ClientDisconnected,
     ConnectionClosed,
     ConnectionClosedError,
@@ -27,6 +32,7 @@ from wsrs.exceptions import (
     HandshakeError,
     LifespanError,
     LocalProtocolError,
+    MultipartError,
     PayloadTooBig,
     ProtocolError,
     RemoteProtocolError,
@@ -35,14 +41,27 @@ from wsrs.exceptions import (
 from wsrs.http import (
     BodyStream,
     DecoderJob,
+    Epilogue,
+    FormData,
+    FormLimits,
     Headers,
+    MultipartLimits,
+    MultipartParser,
+    MultipartPart,
+    MultipartReader,
+    PartBegin,
+    PartData,
+    PartEnd,
     PipelineJob,
+    Preamble,
     Request,
     Responder,
     Response,
     ResponseWriter,
+    UploadFile,
     decode_chunked,
     encode_chunked,
+    parse_multipart,
     start_connection_pipeline,
 )
 from wsrs.server import App, AsgiApp, Server, is_asgi_app, serve
@@ -53,7 +72,10 @@ from wsrs.ws import (
     Frame,
     FrameType,
     SessionConfig,
+    SlowConsumer,
+    Topics,
     WebSocketSession,
+    broadcast,
     pinger,
     ponger,
 )
@@ -62,6 +84,9 @@ __all__ = [
     "App",
     "AsgiApp",
     "BodyStream",
+    "Broker",
+    "BrokerEvent",
+    "BrokerUnavailable",
     "ChunkedDecoder",
     "ClientDisconnected",
     "CloseCode",
@@ -71,6 +96,9 @@ __all__ = [
     "ConnectionClosedOK",
     "DecoderJob",
     "DefaultWebSocketSession",
+    "Epilogue",
+    "FormData",
+    "FormLimits",
     "Frame",
     "FrameDecoder",
     "FrameEncoder",
@@ -78,11 +106,23 @@ __all__ = [
     "HandshakeError",
     "Headers",
     "HttpLimits",
+    "Hub",
     "LifespanError",
     "LocalProtocolError",
+    "MemoryBroker",
+    "MultipartError",
+    "MultipartLimits",
+    "MultipartParser",
+    "MultipartPart",
+    "MultipartReader",
+    "PartBegin",
+    "PartData",
+    "PartEnd",
     "PayloadTooBig",
     "PipelineJob",
+    "Preamble",
     "ProtocolError",
+    "RedisBroker",
     "RemoteProtocolError",
     "Request",
     "RequestParser",
@@ -91,15 +131,20 @@ __all__ = [
     "ResponseWriter",
     "Server",
     "SessionConfig",
+    "SlowConsumer",
     "TimeoutQueue",
     "Timers",
+    "Topics",
+    "UploadFile",
     "WebSocketSession",
     "WsrsError",
     "__version__",
+    "broadcast",
     "connect",
     "decode_chunked",
     "encode_chunked",
     "is_asgi_app",
+    "parse_multipart",
     "pinger",
     "ponger",
     "serve",

@@ -3,7 +3,8 @@
 from collections.abc import Sequence
 from typing import ClassVar, final
 
-from wsrs.exceptions import RemoteProtocolError
+from wsrs.exceptions import MultipartError, RemoteProtocolError
+from wsrs.http import Headers
 
 BytesLike = bytes | bytearray | memoryview
 
@@ -267,6 +268,9 @@ class FrameEncoder:
 
     masking: bool
     """Mask every frame with a fresh random key (the client side must)."""
+    @property
+    def open_message(self) -> FrameType | None:
+        """The type of the fragmented message being sent, if one is open."""
 
     def encode_text(self, text: str, fin: bool = True) -> bytes:
         """A Text frame (or a fragment of one when `fin` is False)."""
@@ -550,3 +554,164 @@ class ChunkedDecoder:
         """Raise `RemoteProtocolError` if the body did not end with its last chunk."""
     def take_trailing(self) -> bytes:
         """The bytes after the end of the body (the next pipelined message), and forget them."""
+
+# --- Multipart (RFC 2046, RFC 7578) ---------------------------------------------------------------
+# One `feed` per read returns the events complete so far. Delimiters count only at line starts,
+# part headers follow the HTTP field-line rules, and a body that ends before its close delimiter
+# is an error, never a short form. Every violation raises `MultipartError` with the status that
+# answers it (400, 413 past a limit, 415 for a media type that is not multipart).
+
+@final
+class MultipartLimits:
+    """Every cap the multipart parser enforces, checked at the byte that breaks it (413 past one).
+
+    Args:
+        max_boundary_size: longest boundary accepted (400 past it); default 70 (RFC 2046).
+        max_header_line_size: longest part header line, CRLF included; also caps a delimiter line
+            with its transport padding; default 4224.
+        max_header_count: most header fields in one part; default 8.
+        max_headers_size: longest header section of one part, through its empty line; default
+            8192.
+        max_parts: most parts in one body; default 1000.
+        max_part_size: longest content of one part; default None (unbounded).
+        max_preamble_size: longest preamble (bytes before the first delimiter); default 8192.
+        max_epilogue_size: longest epilogue (bytes after the close delimiter line); default 8192.
+        allow_bare_lf: accept LF without CR as a part header line end; never in delimiter lines.
+    """
+
+    def __new__(
+        cls,
+        *,
+        max_boundary_size: int = ...,
+        max_header_line_size: int = ...,
+        max_header_count: int = ...,
+        max_headers_size: int = ...,
+        max_parts: int = ...,
+        max_part_size: int | None = None,
+        max_preamble_size: int = ...,
+        max_epilogue_size: int = ...,
+        allow_bare_lf: bool = False,
+    ) -> MultipartLimits: ...
+    @property
+    def max_boundary_size(self) -> int: ...
+    @property
+    def max_header_line_size(self) -> int: ...
+    @property
+    def max_header_count(self) -> int: ...
+    @property
+    def max_headers_size(self) -> int: ...
+    @property
+    def max_parts(self) -> int: ...
+    @property
+    def max_part_size(self) -> int | None: ...
+    @property
+    def max_preamble_size(self) -> int: ...
+    @property
+    def max_epilogue_size(self) -> int: ...
+    @property
+    def allow_bare_lf(self) -> bool: ...
+
+@final
+class Preamble:
+    """The bytes before the first delimiter, when there are any (at most one, before any part)."""
+
+    __match_args__ = ("data",)
+
+    @property
+    def data(self) -> bytes: ...
+
+@final
+class PartBegin:
+    r"""A part starts; its header section has been read.
+
+    `name` and `filename` come from the plain Content-Disposition parameters only, as sent (in a
+    quoted string `\"` and `\\` are unescaped, other backslashes and percent sequences kept): a
+    ``filename*`` never replaces them and is decoded (RFC 8187) into `filename_star`. Never use
+    `filename` as a path.
+    """
+
+    __match_args__ = ("name", "filename", "headers")
+
+    @property
+    def headers(self) -> Headers:
+        """The part's header fields, values latin-1 decoded."""
+    @property
+    def name(self) -> str | None:
+        """The ``name`` parameter of the Content-Disposition."""
+    @property
+    def filename(self) -> str | None:
+        """The ``filename`` parameter of the Content-Disposition."""
+    @property
+    def filename_star(self) -> str | None:
+        """The RFC 8187 ``filename*`` parameter, decoded; it never replaces `filename`."""
+    @property
+    def disposition(self) -> str | None:
+        """The Content-Disposition type, lowercased (``"form-data"`` in a form)."""
+    @property
+    def content_type(self) -> str | None:
+        """The part's media type (``type/subtype``, lowercased), if it has a Content-Type."""
+    @property
+    def charset(self) -> str | None:
+        """The ``charset`` parameter of the part's Content-Type, lowercased."""
+
+@final
+class PartData:
+    """A piece of the current part's content; a read's pieces for one part come as one."""
+
+    __match_args__ = ("data",)
+
+    @property
+    def data(self) -> bytes: ...
+
+@final
+class PartEnd:
+    """The current part's content is complete (one shared instance)."""
+
+@final
+class Epilogue:
+    """The bytes after the close delimiter line, when there are any (from `finish`)."""
+
+    __match_args__ = ("data",)
+
+    @property
+    def data(self) -> bytes: ...
+
+MultipartEvent = Preamble | PartBegin | PartData | PartEnd | Epilogue
+
+@final
+class MultipartParser:
+    """Reads one multipart body as it arrives (sans-I/O).
+
+    `feed` returns the events complete so far; `finish` ends the input and returns the epilogue.
+    A violation raises `MultipartError`; when events came before it in the same call they are
+    returned first, `error` holds it, and the next call raises it.
+    """
+
+    def __new__(
+        cls, boundary: str | bytes, *, limits: MultipartLimits | None = None
+    ) -> MultipartParser:
+        """A parser for a body delimited by `boundary`; `MultipartError` (400) if malformed."""
+    @staticmethod
+    def from_content_type(
+        content_type: str | bytes, *, limits: MultipartLimits | None = None
+    ) -> MultipartParser:
+        """A parser for a body of this Content-Type value.
+
+        Raises `MultipartError` with 415 when it is not ``multipart/*``, 400 when its boundary is
+        missing or malformed.
+        """
+    @property
+    def limits(self) -> MultipartLimits: ...
+    @property
+    def error(self) -> MultipartError | None:
+        """The violation that stopped the parser, or None."""
+    @property
+    def closed(self) -> bool:
+        """The close delimiter has been read."""
+    @property
+    def finished(self) -> bool:
+        """`finish` has been called and succeeded; `feed` and `finish` then raise."""
+    def feed(self, data: BytesLike) -> list[MultipartEvent]:
+        """The events the input completes, in order."""
+    def finish(self) -> list[MultipartEvent]:
+        """End the input: the `Epilogue` if there is one; raises if the body was incomplete."""

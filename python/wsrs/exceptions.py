@@ -5,8 +5,10 @@ WsrsError
 ├── ProtocolError               abstract: refuses direct instantiation
 │   ├── LocalProtocolError      this process misused the API (send after close, bad close code)
 │   └── RemoteProtocolError     the peer broke RFC 6455 / 9112; carries .close_code and .status_hint
-│       └── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
+│       ├── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
+│       └── MultipartError      a multipart body broke RFC 2046 / 7578 or a limit (400 / 413 / 415)
 ├── HandshakeError              the opening handshake failed; .status, .headers, .body
+├── BrokerUnavailable           a publish could not be taken: the broker is away or its queue full
 ├── ConnectionClosed            raised by session I/O once closed; .sent, .received
 │   ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
 │   └── ConnectionClosedError   anything else, including 1006 when the transport dropped
@@ -14,9 +16,9 @@ WsrsError
 └── LifespanError               an ASGI application's lifespan startup failed; its message
 ```
 
-The Rust core raises `RemoteProtocolError` and `PayloadTooBig` with the close code and HTTP
-status that answer the violation. Cancellation is never wrapped; no anyio, trio or pyo3 exception
-leaves the public API.
+The Rust core raises `RemoteProtocolError`, `PayloadTooBig` and `MultipartError` with the close
+code and HTTP status that answer the violation. Cancellation is never wrapped; no anyio, trio or
+pyo3 exception leaves the public API.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from wsrs._wsrs import CloseReason
 
 __all__ = [
+    "BrokerUnavailable",
     "ClientDisconnected",
     "ConnectionClosed",
     "ConnectionClosedError",
@@ -34,6 +37,7 @@ __all__ = [
     "HandshakeError",
     "LifespanError",
     "LocalProtocolError",
+    "MultipartError",
     "PayloadTooBig",
     "ProtocolError",
     "RemoteProtocolError",
@@ -80,6 +84,14 @@ class PayloadTooBig(RemoteProtocolError):
     default_status_hint = 413
 
 
+class MultipartError(RemoteProtocolError):
+    """A multipart body, its media type or a part header broke RFC 2046 / 7578 or a limit.
+
+    `status_hint` is the answer: 415 when the body is not ``multipart/*`` at all, 413 when a
+    `MultipartLimits` (or form) limit was exceeded, 400 for a malformed body.
+    """
+
+
 class HandshakeError(WsrsError):
     """The opening handshake failed: refused by the server, malformed, or timed out."""
 
@@ -96,6 +108,11 @@ class HandshakeError(WsrsError):
         self.status = status
         self.headers = headers or []
         self.body = body
+
+
+class BrokerUnavailable(WsrsError):
+    """A publish was refused at once: the broker is not connected (and queues nothing, or its
+    queue is full) or not running. Nothing of the message was sent."""
 
 
 class ConnectionClosed(WsrsError):

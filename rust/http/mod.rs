@@ -1,10 +1,12 @@
-//! HTTP/1.1 request heads, body framing and the chunked coding (RFC 9112), with the response-side
-//! pieces a WebSocket server and client need.
+//! HTTP/1.1 request heads, body framing and the chunked coding (RFC 9112), multipart bodies, and
+//! the response-side pieces a WebSocket server and client need.
 //!
 //! - `parser::RequestParser` turns a byte stream into request events: heads (`request`, parsed by
 //!   httparse once the `scan`ner has found their end), bodies framed by Content-Length or chunked
 //!   (`body`, `chunked`), and ends. Pipelining, pausing after an upgrade, and limits live there.
 //! - `chunked::ChunkedDecoder` decodes one chunked body on its own.
+//! - `multipart::MultipartScanner` reads a multipart body (RFC 2046, RFC 7578), its part headers
+//!   read by the same field-line scanner as a head.
 //! - `encode` writes response heads, whole small responses, request heads, chunks and last
 //!   chunks; `response::parse_response_head` reads a handshake response.
 //!
@@ -18,6 +20,7 @@ pub mod encode;
 pub mod error;
 pub mod headers;
 pub mod limits;
+pub mod multipart;
 pub mod parser;
 pub mod request;
 pub mod response;

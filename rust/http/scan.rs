@@ -29,6 +29,9 @@ pub(crate) enum StartLine {
     Request,
     /// A status line, capped by `max_header_line_size` (431).
     Status,
+    /// No start line: a block of field lines alone, such as the header section of a multipart
+    /// body part (RFC 2046 §5.1.1), which may even be empty (its first line is the empty line).
+    Absent,
 }
 
 /// How far the search for the end of one head has got.
@@ -62,6 +65,10 @@ impl HeadScanner {
         limits: &HttpLimits,
         kind: StartLine,
     ) -> Result<Option<usize>, HttpError> {
+        if self.lines == 0 && kind == StartLine::Absent {
+            // A field block is a head whose start line is already behind it.
+            self.lines = 1;
+        }
         loop {
             let (line_limit, line_error) = match (self.lines, kind) {
                 (0, StartLine::Request) => {
@@ -212,5 +219,29 @@ mod tests {
         assert_eq!(skip_empty_lines(b"\r\n\r", false), (2, true));
         assert_eq!(skip_empty_lines(b"\n\r\nG", false), (0, false));
         assert_eq!(skip_empty_lines(b"\n\r\nG", true), (3, false));
+    }
+
+    #[test]
+    fn a_field_block_has_no_start_line() {
+        let limits = HttpLimits {
+            max_header_count: 1,
+            ..HttpLimits::default()
+        };
+        let mut scanner = HeadScanner::default();
+        assert_eq!(
+            scanner.scan(b"\r\nbody", &limits, StartLine::Absent),
+            Ok(Some(2))
+        );
+        assert_eq!(scanner.field_lines(), 0);
+        let mut scanner = HeadScanner::default();
+        assert_eq!(
+            scanner.scan(b"A: 1\r\n\r\n", &limits, StartLine::Absent),
+            Ok(Some(8))
+        );
+        assert_eq!(scanner.field_lines(), 1);
+        assert_eq!(
+            HeadScanner::default().scan(b"A: 1\r\nB: 2\r\n\r\n", &limits, StartLine::Absent),
+            Err(HttpError::TooManyFields)
+        );
     }
 }

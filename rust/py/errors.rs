@@ -1,17 +1,20 @@
 //! The Python exception classes the core raises; they are defined in `wsrs.exceptions`.
 //!
 //! The functions here are the only place a Rust error becomes a `PyErr`: a peer's violation
-//! becomes `RemoteProtocolError` (or `PayloadTooBig` for sizes) carrying its close code; the
-//! caller's misuse becomes `LocalProtocolError`, or a plain `ValueError` for a bad value.
+//! becomes `RemoteProtocolError` (or `PayloadTooBig` for sizes) carrying its close code, a
+//! multipart body's becomes `MultipartError` carrying its HTTP status; the caller's misuse
+//! becomes `LocalProtocolError`, or a plain `ValueError` for a bad value.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::PyErr;
 
+use crate::http::multipart::MultipartError as RustMultipartError;
 use crate::ws::{UsageError, WsError};
 
 pyo3::import_exception!(wsrs.exceptions, RemoteProtocolError);
 pyo3::import_exception!(wsrs.exceptions, PayloadTooBig);
 pyo3::import_exception!(wsrs.exceptions, LocalProtocolError);
+pyo3::import_exception!(wsrs.exceptions, MultipartError);
 
 /// The exception for a peer's violation of RFC 6455, with `close_code` set to the code that
 /// answers it and `status_hint` left to its class default.
@@ -32,4 +35,10 @@ pub(crate) fn usage_error_to_py(err: UsageError) -> PyErr {
     } else {
         LocalProtocolError::new_err(err.to_string())
     }
+}
+
+/// The exception for a multipart body, media type or part header that breaks RFC 2046 / 7578 or
+/// a limit, with `status_hint` set to the status that answers it (400, 413 or 415).
+pub(crate) fn multipart_error_to_py(err: RustMultipartError) -> PyErr {
+    MultipartError::new_err((err.message(), None::<u16>, err.status_hint()))
 }

@@ -1,5 +1,5 @@
 //! Bindings for the HTTP codecs: limits, the request parser and its events, the chunked decoder,
-//! the head encoders and the response-head parser.
+//! the multipart parser and its events, the head encoders and the response-head parser.
 //!
 //! Each `feed` is one Rust call per socket read and returns a list. Body bytes are copied once,
 //! from the caller's buffer straight into the `bytes` handed out, and the pieces of one body that
@@ -7,6 +7,7 @@
 
 mod chunked;
 mod limits;
+mod multipart;
 mod request;
 mod response;
 mod text;
@@ -26,6 +27,13 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::PyRequestParser>()?;
     m.add_class::<response::PyResponseHead>()?;
     m.add_class::<chunked::PyChunkedDecoder>()?;
+    m.add_class::<multipart::PyMultipartLimits>()?;
+    m.add_class::<multipart::PyMultipartParser>()?;
+    m.add_class::<multipart::PyPreamble>()?;
+    m.add_class::<multipart::PyPartBegin>()?;
+    m.add_class::<multipart::PyPartData>()?;
+    m.add_class::<multipart::PyPartEnd>()?;
+    m.add_class::<multipart::PyEpilogue>()?;
     m.add_function(wrap_pyfunction!(response::parse_response_head, m)?)?;
     m.add_function(wrap_pyfunction!(response::encode_response_head, m)?)?;
     m.add_function(wrap_pyfunction!(response::encode_response, m)?)?;

@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import shutil
-
 import anyio
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests.demo.browser import chromium_page
 from tests.helpers import serving
 from wsrs.demo import demo_app
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium")
-
 
 def type_and_read_echo(url: str) -> tuple[str, list[str]]:
     """Open the page, wait for the socket, send a line; return the state and the log lines."""
-    assert CHROMIUM is not None, "Debian's chromium is required: make system-deps installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            page.wait_for_function("document.getElementById('state').textContent === 'connected'")
-            page.fill("#message", "hello from chromium ✓")
-            page.press("#message", "Enter")
-            page.wait_for_selector("#log .received")
-            state = page.inner_text("#state")
-            lines = page.locator("#log div").all_inner_texts()
-        finally:
-            browser.close()
-    return state, lines
+    with chromium_page() as page:
+        page.goto(url)
+        page.wait_for_function("document.getElementById('state').textContent === 'connected'")
+        page.fill("#message", "hello from chromium ✓")
+        page.press("#message", "Enter")
+        page.wait_for_selector("#log .received")
+        return page.inner_text("#state"), page.locator("#log div").all_inner_texts()
 
 
 async def test_demo_page_echoes_what_you_type() -> None:

@@ -57,6 +57,8 @@ class ServeConfig:
     ssl_certfile: str | None
     env_file: str | None
     app_dir: str
+    broker: str | None
+    """A ``redis://`` URL whose Redis shares topics between servers, or None (in memory)."""
 
     @property
     def scheme(self) -> str:
@@ -211,6 +213,18 @@ def _serve_flags(serve: argparse.ArgumentParser) -> None:
     add("--ssl-keyfile", metavar="PATH", help="TLS private key (PEM)")
     add("--ssl-certfile", metavar="PATH", help="TLS certificate chain (PEM)")
     add("--env-file", metavar="PATH", help="load environment variables from PATH first")
+    add(
+        "--broker",
+        type=_redis_url,
+        metavar="redis://HOST:PORT/DB",
+        help="share topics (the demo's chat rooms) with every server on this Redis",
+    )
+
+
+def _redis_url(value: str) -> str:
+    if not value.startswith(("redis://", "rediss://")):
+        raise argparse.ArgumentTypeError(f"a broker is a redis:// URL, not {value!r}")
+    return value
 
 
 def serve_config(args: argparse.Namespace) -> ServeConfig:
@@ -275,4 +289,5 @@ def serve_config(args: argparse.Namespace) -> ServeConfig:
         ssl_certfile=args.ssl_certfile,
         env_file=args.env_file,
         app_dir=os.path.abspath(args.app_dir),
+        broker=args.broker,
     )

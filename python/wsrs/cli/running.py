@@ -22,6 +22,8 @@ from typing import Any
 
 import anyio
 
+from wsrs.broker.base import Broker
+from wsrs.broker.redis import RedisBroker
 from wsrs.cli.loading import AppLoadError, load_app, load_env_file
 from wsrs.cli.options import ServeConfig
 from wsrs.demo import demo_app
@@ -203,7 +205,15 @@ def _server_options(config: ServeConfig) -> dict[str, Any]:
         "max_frame_size": config.ws_max_size,
         "ping_interval": config.ws_ping_interval,
         "timeout": config.ws_ping_timeout,
+        "broker": _broker(config),
     }
+
+
+def _broker(config: ServeConfig) -> Broker | None:
+    """The Redis broker of ``--broker``, made in the process that serves (one per process)."""
+    if config.broker is None:
+        return None
+    return RedisBroker(config.broker)
 
 
 def _ssl_context(config: ServeConfig) -> ssl.SSLContext | None:

@@ -56,8 +56,7 @@ LINGER_SECONDS = 2.0
 """After the last response, how long to read and drop what the client still sends."""
 
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large"}
-_REASONS |= {414: "URI Too Long"}
-_REASONS |= {417: "Expectation Failed"}
+_REASONS |= {414: "URI Too Long", 415: "Unsupported Media Type", 417: "Expectation Failed"}
 _REASONS |= {431: "Request Header Fields Too Large", 500: "Internal Server Error"}
 _REASONS |= {501: "Not Implemented", 505: "HTTP Version Not Supported"}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -86,6 +85,16 @@ class _DateCache:
 
 def _internal_error() -> Response:
     return Response.text("Internal Server Error\n", 500)
+
+
+def _refusal(status: int) -> Response:
+    """The answer to a request the peer got wrong: its status and reason, nothing it sent."""
+    return Response.text(f"{status} {_REASONS.get(status, 'Bad Request')}\n", status)
+
+
+def _fault_status(error: RemoteProtocolError | ConnectionClosedError) -> int:
+    """The status answering a client's fault: the violation's own, else 400."""
+    return error.status_hint if isinstance(error, RemoteProtocolError) else 400
 
 
 class _Exchange:
@@ -329,6 +338,11 @@ class HttpConnection:
             self._update_reading()
         try:
             result = self._handler(request)
+        except _CLIENT_FAULTS as error:
+            # The client's fault (a malformed or oversized form ...): answered, not logged as ours.
+            logger.debug("refused %r: %s", request, error)
+            exchange.keep_alive = False
+            result = _refusal(_fault_status(error))
         except Exception:
             logger.exception("HTTP handler failed for %r", request)
             result = _internal_error()
@@ -434,10 +448,9 @@ class HttpConnection:
             if response.upgrade is not None and response.status != 101:
                 raise ValueError("an upgrade response must have status 101")
         except _CLIENT_FAULTS as error:
-            logger.debug("the client's body for %r failed: %s", exchange.request, error)
-            status = error.status_hint if isinstance(error, RemoteProtocolError) else 400
-            response = Response.text(f"{status} {_REASONS.get(status, 'Bad Request')}\n", status)
+            logger.debug("refused %r: %s", exchange.request, error)
             exchange.keep_alive = False
+            response = _refusal(_fault_status(error))
         except Exception:
             logger.exception("HTTP handler failed for %r", exchange.request)
             response = _internal_error()
@@ -664,9 +677,8 @@ class HttpConnection:
         """Answer with `status` after the requests already read, then close; read no more."""
         self._held.clear()
         self._head_since = None
-        reason = _REASONS.get(status, "Bad Request")
         exchange = _Exchange(None, keep_alive=False)
-        exchange.response = Response.text(f"{status} {reason}\n", status)
+        exchange.response = _refusal(status)
         self._exchanges.append(exchange)
         self._last_request = exchange
         self._stop_reading()

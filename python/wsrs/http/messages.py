@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+)
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,13 +27,15 @@ import anyio.abc
 
 from wsrs._loop.sync import Parking, new_parking
 from wsrs.exceptions import PayloadTooBig
+from wsrs.http.forms import FormData, FormLimits, MultipartParts, read_form
 
 if TYPE_CHECKING:
     import ssl
 
     from wsrs._loop.transport import Transport
-    from wsrs._wsrs import RequestHead
+    from wsrs._wsrs import MultipartLimits, RequestHead
     from wsrs.http._writer import Responder
+    from wsrs.http.multipart import MultipartPart
 
 __all__ = ["BodyStream", "Headers", "HttpHandler", "Request", "Response", "Upgrade"]
 
@@ -234,7 +244,17 @@ EMPTY_BODY = BodyStream(done=True, on_full=lambda full: None)
 class Request:
     """One HTTP request: its head, and its body as a stream."""
 
-    __slots__ = ("_head", "_headers", "body", "local_address", "remote_address", "scheme", "tls")
+    __slots__ = (
+        "_head",
+        "_headers",
+        "body",
+        "form_limits",
+        "local_address",
+        "path_params",
+        "remote_address",
+        "scheme",
+        "tls",
+    )
 
     def __init__(
         self,
@@ -252,12 +272,16 @@ class Request:
         self.remote_address = remote_address
         """The client's socket address (a trusted proxy's ``X-Forwarded-For`` with
         ``proxy_headers``)."""
+        self.form_limits: FormLimits | None = None
+        """The limits `form()` applies when given none (set from the route)."""
         self.local_address = local_address
         """The server's socket address the request arrived on."""
         self.tls = tls
         """The connection's TLS state when served over TLS, else None."""
         self.scheme = scheme or ("http" if tls is None else "https")
         """``"https"`` over TLS (or as a trusted proxy reports it), else ``"http"``."""
+        self.path_params: dict[str, str] = {}
+        """The values of the route pattern's ``{name}`` segments (``/chat/{room}``)."""
 
     @property
     def method(self) -> str:
@@ -314,6 +338,24 @@ class Request:
     async def text(self, limit: int | None = None) -> str:
         """The whole body decoded as UTF-8."""
         return (await self.read(limit)).decode("utf-8")
+
+    async def form(self, limits: FormLimits | None = None) -> FormData:
+        """The form in the body (``multipart/form-data`` or urlencoded), read whole.
+
+        Files larger than the limits' `spool_size` go to anonymous temporary files; close the
+        `FormData` (``async with``) to release them. Past a limit (`limits`, else the route's
+        `form_limits`, else `FormLimits()`) it raises a 413 error, and the server answers 413
+        and closes the connection; 415 when the body is not a form.
+        """
+        return await read_form(self, limits or self.form_limits)
+
+    def multipart(self, limits: MultipartLimits | None = None) -> AsyncIterator[MultipartPart]:
+        """The parts of a ``multipart/*`` body as they arrive, each with its content stream.
+
+        Nothing is buffered ahead of the consumer: reading stops while a part is not read, and
+        asking for the next part skips the rest of the current one.
+        """
+        return MultipartParts(self, limits)
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.target} HTTP/{self.version}>"

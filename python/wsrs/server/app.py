@@ -1,14 +1,22 @@
-"""`App`: routing by exact path to plain HTTP handlers and WebSocket routes; `ServerApp`, what
-`wsrs.serve` asks of any app it serves (`App`, or `AsgiApp` for ASGI applications)."""
+"""`App`: routing by path to plain HTTP handlers and WebSocket routes; `ServerApp`, what
+`wsrs.serve` asks of any app it serves (`App`, or `AsgiApp` for ASGI applications).
+
+A path is matched exactly, or against a pattern whose ``{name}`` segments match one non-empty
+path segment each (``/chat/{room}``); the values, percent-decoded, are the request's
+`path_params`. Exact paths win over patterns; patterns are tried in the order registered.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from urllib.parse import unquote
 
 from wsrs.http._writer import Responder
+from wsrs.http.forms import FormLimits
 from wsrs.http.messages import HttpHandler, Request, Response
 from wsrs.ws.session import DefaultWebSocketSession
 
@@ -24,6 +32,9 @@ AcceptHook = Callable[[Request], Awaitable[Response | None]]
 
 H = TypeVar("H", bound=HttpHandler)
 W = TypeVar("W", bound=WebSocketHandler)
+R = TypeVar("R")
+
+_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -60,20 +71,67 @@ class ServerApp(Protocol):
 class _HttpRoute:
     handler: HttpHandler
     methods: frozenset[str] = field(default_factory=lambda: frozenset({"GET", "HEAD"}))
+    form_limits: FormLimits | None = None
+
+
+class _Routes(Generic[R]):
+    """Routes of one kind: exact paths in a dict, patterns in registration order."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, R] = {}
+        self._patterns: list[tuple[re.Pattern[str], R]] = []
+
+    def add(self, path: str, route: R) -> None:
+        if "{" not in path and "}" not in path:
+            self._exact[path] = route
+            return
+        regex = []
+        for index, part in enumerate(_PARAMETER.split(path)):
+            if index % 2:
+                regex.append(f"(?P<{part}>[^/]+)")
+            elif "{" in part or "}" in part:
+                raise ValueError(f"malformed route pattern {path!r}: a name is {{letters_digits}}")
+            else:
+                regex.append(re.escape(part))
+        try:
+            pattern = re.compile("".join(regex))
+        except re.error:
+            raise ValueError(f"route pattern {path!r} names a segment twice") from None
+        self._patterns.append((pattern, route))
+
+    def match(self, path: str) -> tuple[R, dict[str, str]] | None:
+        route = self._exact.get(path)
+        if route is not None:
+            return route, {}
+        for pattern, route in self._patterns:
+            found = pattern.fullmatch(path)
+            if found is not None:
+                return route, {name: unquote(value) for name, value in found.groupdict().items()}
+        return None
 
 
 class App:
-    """Routes by exact path: HTTP handlers with `route`, WebSocket handlers with `websocket`."""
+    """Routes by path: HTTP handlers with `route`, WebSocket handlers with `websocket`."""
 
     def __init__(self) -> None:
-        self._http: dict[str, _HttpRoute] = {}
-        self._websocket: dict[str, WebSocketRoute] = {}
+        self._http = _Routes[_HttpRoute]()
+        self._websocket = _Routes[WebSocketRoute]()
 
-    def route(self, path: str, *, methods: Sequence[str] = ("GET", "HEAD")) -> Callable[[H], H]:
-        """Register a plain HTTP handler for `path` (a decorator)."""
+    def route(
+        self,
+        path: str,
+        *,
+        methods: Sequence[str] = ("GET", "HEAD"),
+        form_limits: FormLimits | None = None,
+    ) -> Callable[[H], H]:
+        """Register a plain HTTP handler for `path`, exact or a pattern (a decorator).
+
+        `form_limits` are what `request.form()` applies on this route when given none.
+        """
 
         def register(handler: H) -> H:
-            self._http[path] = _HttpRoute(handler, frozenset(m.upper() for m in methods))
+            methods_set = frozenset(m.upper() for m in methods)
+            self._http.add(path, _HttpRoute(handler, methods_set, form_limits))
             return handler
 
         return register
@@ -87,11 +145,12 @@ class App:
         headers: Sequence[tuple[str, str]] = (),
         accept: AcceptHook | None = None,
     ) -> Callable[[W], W]:
-        """Register a WebSocket handler for `path` (a decorator); see `WebSocketRoute`."""
+        """Register a WebSocket handler for `path`, exact or a pattern (a decorator); see
+        `WebSocketRoute`."""
 
         def register(handler: W) -> W:
-            self._websocket[path] = WebSocketRoute(
-                handler, tuple(subprotocols), origins, tuple(headers), accept
+            self._websocket.add(
+                path, WebSocketRoute(handler, tuple(subprotocols), origins, tuple(headers), accept)
             )
             return handler
 
@@ -104,13 +163,17 @@ class App:
     def http_route(self, request: Request) -> Answer:
         """What answers `request`: a WebSocket route, or the HTTP handler's result."""
         path = request.path
-        websocket = self._websocket.get(path)
+        websocket = self._websocket.match(path)
         if websocket is not None:
-            return websocket
-        route = self._http.get(path)
-        if route is None:
+            request.path_params = websocket[1]
+            return websocket[0]
+        found = self._http.match(path)
+        if found is None:
             return Response.text("Not Found\n", 404)
+        route, request.path_params = found
         if request.method not in route.methods:
             allow = ", ".join(sorted(route.methods))
             return Response.text("Method Not Allowed\n", 405, [("Allow", allow)])
+        if route.form_limits is not None:
+            request.form_limits = route.form_limits
         return route.handler(request)

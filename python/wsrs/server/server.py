@@ -31,6 +31,8 @@ from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner,
 from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
+from wsrs.broker.base import Broker
+from wsrs.broker.hub import Hub
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs.http._writer import Responder
@@ -66,6 +68,8 @@ class Server:
     client address and scheme come from ``X-Forwarded-For``/``-Proto`` sent by the peers in
     `forwarded_allow_ips`. Past `limit_concurrency` connections and sessions, requests get 503.
     `access_log` logs one INFO line per response on the ``wsrs.access`` logger.
+    `hub` (or a hub made for `broker`, by default the in-memory one) is what `ws.subscribe`
+    joins; the server runs it for as long as it serves.
     """
 
     def __init__(
@@ -88,8 +92,12 @@ class Server:
         forwarded_allow_ips: str | Iterable[str] = ("127.0.0.1",),
         limit_concurrency: int | None = None,
         access_log: bool = False,
+        broker: Broker | None = None,
+        hub: Hub | None = None,
         **session: Any,
     ) -> None:
+        if hub is not None and broker is not None and hub.broker is not broker:
+            raise ValueError("pass a broker or a hub, not both")
         self.app = app
         self.host = host
         self._port = port
@@ -107,6 +115,8 @@ class Server:
         self.session_config = SessionConfig(**session)
         """The settings of every WebSocket session (see `SessionConfig`)."""
         self.shutdown_timeout = shutdown_timeout
+        self.hub = hub if hub is not None else Hub(broker)
+        """The topics of this server's sessions, shared through the hub's broker."""
         self._reuse_port = reuse_port
         self._backlog = backlog
         self._stack = AsyncExitStack()
@@ -165,6 +175,7 @@ class Server:
                 self._tg = tg
                 self._spawn = spawn
                 tg.start_soon(self._timers.run)
+                await tg.start(self.hub.run)
                 if self._idle_timeout is not None:
                     self._idle = TimeoutQueue(self._idle_timeout, self._timers)
                 if self._head_timeout is not None:
@@ -403,6 +414,7 @@ class Server:
                 subprotocol=subprotocol,
             )
             session.request = request
+            session._topics = self.hub.topics
             self._sessions.add(session)
             self._live += 1
             if already_read:
@@ -462,9 +474,9 @@ def serve(app: ServerApp, host: str = "127.0.0.1", port: int = 0, **options: Any
 
     `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `head_timeout`,
     `max_pipelined`, `shutdown_timeout`, `reuse_port`, `backlog`, `sock`, `uds`,
-    `proxy_headers`, `forwarded_allow_ips`, `limit_concurrency`, `access_log`) and the
-    `SessionConfig` fields
-    (`max_frame_size`, `ping_interval`, `timeout`, `close_timeout`, `incoming_capacity`,
-    `write_limit`) for every WebSocket session.
+    `proxy_headers`, `forwarded_allow_ips`, `limit_concurrency`, `access_log`, `broker`, `hub`)
+    and the `SessionConfig` fields (`max_frame_size`, `ping_interval`, `timeout`,
+    `close_timeout`, `incoming_capacity`, `write_limit`, `slow_consumer`) for every WebSocket
+    session.
     """
     return Server(app, host, port, **options)

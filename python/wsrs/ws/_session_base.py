@@ -32,6 +32,7 @@ from wsrs.ws.config import SessionConfig
 if TYPE_CHECKING:
     from wsrs._wsrs import ResponseHead
     from wsrs.http.messages import Request
+    from wsrs.ws.topics import Topics
 
 T = TypeVar("T")
 
@@ -68,6 +69,7 @@ class SessionBase(Generic[T]):
         "_encoder",
         "_inbox",
         "_incoming_end",
+        "_joined",
         "_lost",
         "_on_message",
         "_paused_for_inbox",
@@ -77,6 +79,7 @@ class SessionBase(Generic[T]):
         "_resume_below",
         "_sent",
         "_timers",
+        "_topics",
         "_transport",
         "_write",
         "_writers",
@@ -126,6 +129,8 @@ class SessionBase(Generic[T]):
         """On the server, the opening handshake's request (path, headers, client address)."""
         self.response: ResponseHead | None = None
         """On the client, the server's handshake response (status and headers)."""
+        self._topics: Topics | None = None
+        self._joined: set[str] = set()
         self._init_state()
         transport.set_protocol(self)
         if transport.is_closing():
@@ -280,6 +285,28 @@ class SessionBase(Generic[T]):
         """Send a frame or a whole message now, whatever the write buffer holds."""
         raise NotImplementedError
 
+    def _write_shared(self, frame: bytes, message: str | bytes) -> bool:
+        """Write a broadcast: its shared `frame`, or this session's own encoding of `message`.
+
+        A session whose frames differ from the shared one (a client masks each frame; a
+        compression context would change the payload) encodes the message itself. False when
+        the message cannot go out now: this session has a fragmented message half sent.
+        """
+        encoder = self._encoder
+        if encoder.open_message is not None:
+            return False
+        if encoder.masking:
+            self.send_nowait(message)
+        else:
+            self._write(frame)
+        return True
+
+    def _close_slow(self, reason: CloseReason) -> None:
+        """Close a consumer that does not read: our Close after its backlog, then TCP, and the
+        connection dropped if that has not happened within `close_timeout`."""
+        self._fail(reason)
+        self._timers.call_later(self._config.close_timeout, self.terminate)
+
     async def send(self, message: Frame | str | bytes) -> None:
         """Send a whole message (`str` as Text, `bytes` as Binary) or a frame.
 
@@ -317,6 +344,40 @@ class SessionBase(Generic[T]):
         """Wait until the TCP connection is closed."""
         await self._lost
 
+    # --- topics -----------------------------------------------------------------------------
+
+    async def subscribe(self, topic: str) -> None:
+        """Join `topic` of the server's hub: what is published there reaches this session.
+
+        Returns once the hub's broker carries the topic (at once in memory; for Redis, once the
+        channel is subscribed, or at once while Redis is away: it is subscribed on reconnect).
+        The session leaves every topic when its connection ends.
+        """
+        if self._topics is None:
+            raise RuntimeError("this session belongs to no hub (serve() gives sessions one)")
+        await self._topics.join(self, topic)
+
+    def unsubscribe(self, topic: str) -> None:
+        """Leave `topic` now; nothing published there from now on reaches this session."""
+        if self._topics is not None:
+            self._topics.leave(self, topic)
+
+    async def publish(self, topic: str, message: str | bytes) -> None:
+        """Publish `message` to `topic` of this session's hub (as `hub.publish` does)."""
+        if self._topics is None:
+            raise RuntimeError("this session belongs to no hub (serve() gives sessions one)")
+        await self._topics.publish(topic, message)
+
+    @property
+    def topics(self) -> Topics | None:
+        """The topic registry of this session's hub (None for a session of no server)."""
+        return self._topics
+
+    @property
+    def subscriptions(self) -> frozenset[str]:
+        """The topics this session is a member of."""
+        return frozenset(self._joined)
+
     # --- transport callbacks ----------------------------------------------------------------
 
     def connection_made(self, transport: Any) -> None:
@@ -338,6 +399,8 @@ class SessionBase(Generic[T]):
     def connection_lost(self, exc: Exception | None) -> None:
         self._writing_paused = False
         self._connection_lost = True
+        if self._joined and self._topics is not None:
+            self._topics.leave_all(self)
         self._lost.set(None)
         self._writers.wake()
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wsrs._wsrs import DEFAULT_MAX_FRAME_SIZE
+from wsrs.ws.broadcast import SlowConsumer
+
+SKIP_PAST_1_MIB = SlowConsumer()
+"""The default slow-consumer policy: skip a session once 1 MiB waits in its write buffer."""
 
 __all__ = ["SessionConfig"]
 
@@ -36,6 +40,10 @@ class SessionConfig:
 
     write_limit: int = 64 * 1024
     """Bytes buffered for the socket before `send` waits for it to drain (the outgoing bound)."""
+
+    slow_consumer: SlowConsumer = SKIP_PAST_1_MIB
+    """What `broadcast` does with a session whose write buffer passes a limit (skip it, by
+    default, once 1 MiB waits; or close it with 1008 or 1013)."""
 
     def __post_init__(self) -> None:
         if self.max_frame_size < 1:

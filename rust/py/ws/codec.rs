@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::frame::PyFrame;
-use super::{new_bytes, new_str, BytesArg, PyCloseReason};
+use super::{new_bytes, new_str, BytesArg, PyCloseReason, PyFrameType};
 use crate::py::errors::{usage_error_to_py, ws_error_to_py};
 use crate::ws::encoder::{close_payload, encoded_len, random_mask_key, write_frame};
 use crate::ws::header::FrameHeader;
@@ -253,6 +253,13 @@ impl PyFrameEncoder {
             inner: FrameEncoder::new(),
             masking,
         }
+    }
+
+    /// The type of the fragmented message being sent, if one is open (a whole message cannot
+    /// go out until it ends).
+    #[getter]
+    fn open_message(&self) -> Option<PyFrameType> {
+        self.inner.open_message().map(PyFrameType::from)
     }
 
     #[pyo3(signature = (text, fin = true))]

@@ -1,0 +1,211 @@
+"""`request.form()` and `request.multipart()` on a real server, with httpx and raw sockets."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator
+
+import anyio
+import httpx
+import pytest
+
+from tests.helpers import read_until_closed, serving
+from tests.http.multipart_bodies import FAILURES, SMALL, field, form_body
+from wsrs import App, FormLimits, Request, Response, Server, UploadFile
+
+pytestmark = pytest.mark.anyio
+
+TIGHT = FormLimits(
+    max_fields=2, max_files=1, max_field_size=8, max_file_size=64, max_total_size=70, spool_size=16
+)
+
+
+def open_temp_files() -> int:
+    """How many of this process's descriptors are files in the temporary directory (pytest's
+    own capture files among them, so tests compare counts before and after)."""
+    temp = os.path.realpath(tempfile.gettempdir())
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        count += target.startswith(temp + "/")
+    return count
+
+
+async def describe(request: Request) -> Response:
+    """Every field of the form: text as is, files as [filename, size, sha256, in_memory]."""
+    async with await request.form() as form:
+        out: list[object] = []
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                digest = hashlib.sha256(await value.read()).hexdigest()
+                out.append([name, value.filename, value.size, digest, value.in_memory])
+            else:
+                out.append([name, value])
+    return Response.json(out)
+
+
+def form_app() -> App:
+    app = App()
+    app.route("/form", methods=["POST"])(describe)
+    app.route("/small", methods=["POST"], form_limits=FormLimits(multipart=SMALL))(describe)
+    app.route("/tight", methods=["POST"], form_limits=TIGHT)(describe)
+    spooled = FormLimits(max_file_size=1 << 20, spool_size=1024)
+    app.route("/spooled", methods=["POST"], form_limits=spooled)(describe)
+
+    @app.route("/parts", methods=["POST"])
+    async def parts(request: Request) -> Response:
+        return Response.json([[p.name, len(await p.read())] async for p in request.multipart()])
+
+    @app.route("/hello")
+    def hello(request: Request) -> Response:
+        return Response.text("hello")
+
+    return app
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    async with serving(form_app()) as running:
+        yield running
+
+
+async def test_httpx_uploads_of_every_size(server: Server) -> None:
+    before = open_temp_files()
+    big = os.urandom(16 << 20)
+    files = {
+        "empty": ("empty.bin", b""),
+        "one": ("one.bin", b"\x00"),
+        "big": ("big.bin", big),
+    }
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+        response = await client.post("/form", data={"note": "café"}, files=files, timeout=60)
+    assert response.status_code == 200
+    assert response.json() == [
+        ["note", "café"],
+        ["empty", "empty.bin", 0, hashlib.sha256(b"").hexdigest(), True],
+        ["one", "one.bin", 1, hashlib.sha256(b"\x00").hexdigest(), True],
+        ["big", "big.bin", len(big), hashlib.sha256(big).hexdigest(), False],
+    ]
+    assert open_temp_files() == before
+
+
+async def test_many_small_fields_and_urlencoded_forms(server: Server) -> None:
+    fields = {f"field{i}": f"value {i}" for i in range(1000)}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+        multipart = await client.post("/form", data=fields, files={"f": ("f", b"x")})
+        urlencoded = await client.post("/form", data=fields)
+        streamed = await client.post("/parts", data={"a": "xyz"}, files={"f": ("f", b"12345")})
+    assert multipart.json()[:2] == [["field0", "value 0"], ["field1", "value 1"]]
+    assert len(multipart.json()) == 1001
+    assert urlencoded.json() == [[k, v] for k, v in fields.items()]
+    assert streamed.json() == [["a", 3], ["f", 5]]
+
+
+async def post_raw(port: int, path: str, content_type: str, body: bytes) -> bytes:
+    """Send one POST on a new connection and read everything until the server closes it."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    async with await anyio.connect_tcp("127.0.0.1", port) as stream:
+        await stream.send(head + body)
+        return await read_until_closed(stream)
+
+
+async def assert_refused(
+    server: Server, path: str, content_type: str, body: bytes, status: int
+) -> None:
+    answer = await post_raw(server.port, path, content_type, body)
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:100]
+    assert b"connection: close" in answer.lower()
+    assert body[-40:] not in answer  # nothing is echoed
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+        assert (await client.get("/hello")).text == "hello"  # the next connection is served
+
+
+@pytest.mark.parametrize(("name", "boundary", "body", "limits", "status"), FAILURES)
+async def test_each_malformed_body_is_refused_and_the_connection_closed(
+    server: Server,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    boundary: str,
+    body: bytes,
+    limits: object,
+    status: int,
+) -> None:
+    path = "/form" if limits is None else "/small"
+    with caplog.at_level(logging.INFO, logger="wsrs"):
+        await assert_refused(
+            server, path, f"multipart/form-data; boundary={boundary}", body, status
+        )
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status"),
+    [
+        ("too-many-fields", form_body("b", [([field(n)], b"v") for n in "abc"]), 413),
+        ("field-too-large", form_body("b", [([field("a")], b"123456789")]), 413),
+        ("file-too-large", form_body("b", [([field("f") + '; filename="f"'], b"x" * 65)]), 413),
+        (
+            "too-many-files",
+            form_body("b", [([field(n) + '; filename="f"'], b"x") for n in "fg"]),
+            413,
+        ),
+        (
+            "within-limits",
+            form_body(
+                "b", [([field("f") + '; filename="f"'], b"x" * 60), ([field("a")], b"8" * 8)]
+            ),
+            200,
+        ),
+        (
+            "total-too-large",
+            form_body(
+                "b",
+                [([field("f") + '; filename="f"'], b"x" * 60)]
+                + [([field(n)], b"8" * 8) for n in "ab"],
+            ),
+            413,
+        ),
+        ("no-name", form_body("b", [(["Content-Disposition: form-data"], b"v")]), 400),
+        ("not-form-data", form_body("b", [(['Content-Disposition: inline; name="a"'], b"")]), 400),
+        ("not-utf8", form_body("b", [([field("a")], b"\xff")]), 400),
+    ],
+)
+async def test_form_limits_and_rules(server: Server, name: str, body: bytes, status: int) -> None:
+    before = open_temp_files()
+    if status == 200:
+        answer = await post_raw(server.port, "/tight", "multipart/form-data; boundary=b", body)
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        return
+    await assert_refused(server, "/tight", "multipart/form-data; boundary=b", body, status)
+    assert open_temp_files() == before
+
+
+async def test_a_file_past_a_limit_leaves_nothing_on_disk(server: Server) -> None:
+    body = form_body("b", [([field("f") + '; filename="../../etc/passwd"'], b"x" * (2 << 20))])
+    before = set(os.listdir(tempfile.gettempdir()))
+    descriptors = open_temp_files()
+    await assert_refused(server, "/spooled", "multipart/form-data; boundary=b", body, 413)
+    assert open_temp_files() == descriptors
+    assert set(os.listdir(tempfile.gettempdir())) <= before
+
+
+async def test_other_media_types_are_415(server: Server) -> None:
+    await assert_refused(server, "/form", "application/json", b"{}", 415)
+    await assert_refused(server, "/parts", "text/plain", b"secret-token", 415)
+
+
+async def test_an_urlencoded_form_past_its_limits_is_413(server: Server) -> None:
+    many = "&".join(f"k{i}=v" for i in range(3)).encode()
+    await assert_refused(server, "/tight", "application/x-www-form-urlencoded", many, 413)
+    await assert_refused(
+        server, "/tight", "application/x-www-form-urlencoded", b"a=" + b"x" * 9, 413
+    )
