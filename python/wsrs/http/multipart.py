@@ -104,8 +104,8 @@ class MultipartReader:
     async def __anext__(self) -> Preamble | MultipartPart | Epilogue:
         current = self._current
         if current is not None:
+            await current.aclose()  # if cancelled, the next call goes on skipping
             self._current = None
-            await current.aclose()
         event = await self._next_event()
         if event is None:
             raise StopAsyncIteration
@@ -203,10 +203,9 @@ class MultipartPart(anyio.abc.ByteReceiveStream):
         """Skip the rest of the content (read from the stream, not kept); `receive` then fails."""
         self._closed = True
         self._pending = b""
-        if not self._ended:
-            self._ended = True
-            while await self._reader._next_content() is not None:
-                pass
+        while not self._ended:
+            if await self._reader._next_content() is None:
+                self._ended = True
 
     def __repr__(self) -> str:
         return f"<MultipartPart name={self.name!r} filename={self.filename!r}>"
