@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
+import struct
 import tempfile
 from collections.abc import AsyncIterator
 
 import anyio
+import anyio.abc
 import httpx
 import pytest
 
-from tests.helpers import read_until_closed, serving
+from tests.helpers import read_until, read_until_closed, serving
 from tests.http.multipart_bodies import FAILURES, SMALL, field, form_body
 from wsrs import App, FormLimits, Request, Response, Server, UploadFile
 
@@ -209,3 +212,68 @@ async def test_an_urlencoded_form_past_its_limits_is_413(server: Server) -> None
     await assert_refused(
         server, "/tight", "application/x-www-form-urlencoded", b"a=" + b"x" * 9, 413
     )
+
+
+async def reset(stream: anyio.abc.SocketStream) -> None:
+    """Close `stream` with a TCP reset, as a client that crashes does."""
+    raw = stream.extra(anyio.abc.SocketAttribute.raw_socket)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    await stream.aclose()
+
+
+@pytest.mark.parametrize("path", ["/form", "/parts", "/echo"])
+async def test_a_client_reset_mid_upload_is_not_a_server_error(
+    caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    finished = anyio.Event()
+    app = App()
+
+    @app.route("/form", methods=["POST"], form_limits=FormLimits(spool_size=1024))
+    async def form(request: Request) -> Response:
+        try:
+            return await describe(request)
+        finally:
+            finished.set()
+
+    @app.route("/parts", methods=["POST"])
+    async def parts(request: Request) -> Response:
+        try:
+            return Response.json([await p.read() async for p in request.multipart()])
+        finally:
+            finished.set()
+
+    @app.route("/echo", methods=["POST"])
+    async def echo(request: Request) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in request.stream():
+                    yield chunk
+            finally:
+                finished.set()
+
+        return Response(body())
+
+    body = form_body("b", [([field("f") + '; filename="f"'], b"x" * (1 << 20))])
+    # A form handler sends 100 Continue when it starts reading; the echo sends its head first.
+    expect, reading = (
+        ("", b"HTTP/1.1 200 OK")
+        if path == "/echo"
+        else ("Expect: 100-continue\r\n", b"100 Continue")
+    )
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\n{expect}"
+        f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    before = open_temp_files()
+    with caplog.at_level(logging.DEBUG, logger="wsrs"):
+        async with serving(app) as server:
+            stream = await anyio.connect_tcp("127.0.0.1", server.port)
+            await stream.send(head)
+            with anyio.fail_after(5):
+                await read_until(stream, reading)
+                await stream.send(body[: len(body) // 2])
+                await reset(stream)
+                await finished.wait()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any("went away" in r.getMessage() for r in caplog.records)
+    assert open_temp_files() == before

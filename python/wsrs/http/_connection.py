@@ -42,7 +42,7 @@ from wsrs._wsrs import (
     encode_response,
     encode_response_head,
 )
-from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
+from wsrs.exceptions import ConnectionClosed, ConnectionClosedError, RemoteProtocolError
 from wsrs.http.messages import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 
 logger = logging.getLogger("wsrs")
@@ -306,8 +306,8 @@ class HttpConnection:
             logger.debug("refused %r: %s", request, error)
             exchange.keep_alive = False
             result = _refusal(error)
-        except Exception:
-            logger.exception("HTTP handler failed for %r", request)
+        except Exception as error:
+            self._log_failure("HTTP handler failed", request, error)
             result = _internal_error()
         if type(result) is Response and type(result.body) is bytes and result.upgrade is None:
             exchange.response = result
@@ -408,8 +408,8 @@ class HttpConnection:
             logger.debug("refused %r: %s", exchange.request, error)
             exchange.keep_alive = False
             response = _refusal(error)
-        except Exception:
-            logger.exception("HTTP handler failed for %r", exchange.request)
+        except Exception as error:
+            self._log_failure("HTTP handler failed", exchange.request, error)
             response = _internal_error()
         exchange.response = response
         if exchange.fixed:
@@ -426,13 +426,21 @@ class HttpConnection:
             return
         try:
             await self._stream(exchange, response)
-        except Exception:
-            logger.exception("streaming the response to %r failed", exchange.request)
+        except Exception as error:
+            self._log_failure("streaming the response failed", exchange.request, error)
             self.abort()
             return
         self._retire(exchange)
         self._advance()
         self._flush()
+
+    def _log_failure(self, what: str, request: Request | None, error: Exception) -> None:
+        """Log a failure as ours, unless the client went away under it (a reset in the middle
+        of its body): that is the client's doing, noted at debug level."""
+        if self._lost and isinstance(error, ConnectionClosed):
+            logger.debug("%s for %r: the client went away (%s)", what, request, error)
+        else:
+            logger.error("%s for %r", what, request, exc_info=error)
 
     def _advance(self) -> None:
         """Write every ready response at the head of the queue, then see what comes next."""
