@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -212,6 +213,27 @@ async def test_an_urlencoded_form_past_its_limits_is_413(server: Server) -> None
     await assert_refused(
         server, "/tight", "application/x-www-form-urlencoded", b"a=" + b"x" * 9, 413
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expected"),
+    [
+        ("/form", "name=café&x=%C3%A9+%e2%82%AC".encode(), [["name", "café"], ["x", "é €"]]),
+        ("/form", b"a=1+2&b=%zz%4&c&=v", [["a", "1 2"], ["b", "%zz%4"], ["c", ""], ["", "v"]]),
+        ("/tight", b"&a=1&&&&b=2&", [["a", "1"], ["b", "2"]]),
+    ],
+)
+async def test_urlencoded_forms_read_as_browsers_and_curl_send_them(
+    server: Server, path: str, body: bytes, expected: list[list[str]]
+) -> None:
+    answer = await post_raw(server.port, path, "application/x-www-form-urlencoded", body)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:100]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2]) == expected
+
+
+async def test_an_urlencoded_form_not_in_utf8_is_400(server: Server) -> None:
+    for body in (b"a=%ff", b"a=\xff", b"%c3=v"):
+        await assert_refused(server, "/form", "application/x-www-form-urlencoded", body, 400)
 
 
 async def reset(stream: anyio.abc.SocketStream) -> None:

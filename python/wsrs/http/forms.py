@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from os import PathLike
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 import anyio
 import anyio.to_thread
@@ -297,24 +297,36 @@ def _decode(value: bytes, charset: str | None) -> str:
 
 async def _read_urlencoded(request: Request, limits: FormLimits) -> FormData:
     cap = limits.max_field_size if limits.max_total_size is None else limits.max_total_size
-    body = await request.read(cap)
+    return FormData(_parse_urlencoded(await request.read(cap), limits))
+
+
+def _parse_urlencoded(body: bytes, limits: FormLimits) -> list[tuple[str, str]]:
+    """The (name, value) pairs of an urlencoded body, as the WHATWG URL standard reads them:
+    split on ``&`` (empty pieces are no field) and the first ``=``, ``+`` is a space, percent
+    sequences are bytes (a malformed one is kept as sent), and the bytes are UTF-8, raw ones
+    included (``curl -d`` sends them unencoded)."""
+    pieces = body.split(b"&")
+    if len(pieces) > limits.max_fields:
+        pieces = [piece for piece in pieces if piece]
+        if len(pieces) > limits.max_fields:
+            raise PayloadTooBig("form has too many fields", None, 413)
+    pairs = []
+    for piece in pieces:
+        if not piece:
+            continue
+        name, _, value = piece.partition(b"=")
+        content = unquote_to_bytes(value.replace(b"+", b" "))
+        if len(content) > limits.max_field_size:
+            raise PayloadTooBig("form field larger than allowed", None, 413)
+        pairs.append((_utf8(unquote_to_bytes(name.replace(b"+", b" "))), _utf8(content)))
+    return pairs
+
+
+def _utf8(value: bytes) -> str:
     try:
-        pairs = parse_qsl(
-            body.decode("latin-1"),
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=limits.max_fields,
-            separator="&",
-        )
+        return value.decode("utf-8")
     except UnicodeDecodeError:
         raise RemoteProtocolError("form field not UTF-8", None, 400) from None
-    except ValueError:
-        raise PayloadTooBig("form has too many fields", None, 413) from None
-    for _, value in pairs:
-        if len(value) > limits.max_field_size:
-            raise PayloadTooBig("form field larger than allowed", None, 413)
-    return FormData(pairs)
 
 
 async def read_form(request: Request, limits: FormLimits | None = None) -> FormData:
