@@ -215,6 +215,17 @@ async def test_an_urlencoded_form_past_its_limits_is_413(server: Server) -> None
     )
 
 
+@pytest.mark.parametrize("path", ["/form", "/parts"])
+async def test_a_request_with_two_content_types_is_400(server: Server, path: str) -> None:
+    # A proxy reading the second boundary would see a file the first boundary hides in a field.
+    hidden = form_body("two", [([field("evil") + '; filename="x.php"'], b"<?php")])
+    body = form_body("one", [([field("a")], hidden)])
+    content_type = (
+        "multipart/form-data; boundary=one\r\nContent-Type: multipart/form-data; boundary=two"
+    )
+    await assert_refused(server, path, content_type, body, 400)
+
+
 @pytest.mark.parametrize(
     ("path", "body", "expected"),
     [

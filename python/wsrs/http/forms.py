@@ -26,7 +26,7 @@ import anyio.to_thread
 
 from wsrs._wsrs import MultipartLimits
 from wsrs.exceptions import MultipartError, PayloadTooBig, RemoteProtocolError
-from wsrs.http.multipart import MultipartPart, parse_multipart
+from wsrs.http.multipart import MultipartPart, body_content_type, parse_multipart
 
 if TYPE_CHECKING:
     from wsrs.http.messages import Headers, Request
@@ -332,7 +332,7 @@ def _utf8(value: bytes) -> str:
 async def read_form(request: Request, limits: FormLimits | None = None) -> FormData:
     """The form in `request`'s body (``multipart/form-data`` or urlencoded); 415 for others."""
     limits = limits or DEFAULT_FORM_LIMITS
-    content_type = request.headers.get("Content-Type") or ""
+    content_type = body_content_type(request.headers) or ""
     essence = content_type.partition(";")[0].strip().lower()
     if essence == "multipart/form-data":
         return await _read_multipart(request, limits)

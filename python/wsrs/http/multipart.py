@@ -211,6 +211,18 @@ class MultipartPart(anyio.abc.ByteReceiveStream):
         return f"<MultipartPart name={self.name!r} filename={self.filename!r}>"
 
 
+def body_content_type(headers: Headers) -> str | None:
+    """The one ``Content-Type`` of a message; `MultipartError` (400) when it has two.
+
+    Content-Type is a singleton field (RFC 9110 §8.3): with two boundaries, a proxy that reads
+    the last could see other parts than wsrs, which would read the first.
+    """
+    values = headers.get_all("Content-Type")
+    if len(values) > 1:
+        raise MultipartError("message with two Content-Type fields", None, 400)
+    return values[0] if values else None
+
+
 @overload
 def parse_multipart(
     stream: anyio.abc.ByteReceiveStream,
@@ -268,7 +280,7 @@ def parse_multipart(
         length = content_length
     elif headers_or_content_type is not None:
         headers = headers_or_content_type
-        content_type = headers.get("Content-Type")
+        content_type = body_content_type(headers)
         if content_type is None:
             raise MultipartError("multipart body without a Content-Type", None, 415)
         parser = MultipartParser.from_content_type(content_type, limits=limits)
