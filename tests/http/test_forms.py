@@ -61,6 +61,8 @@ def form_app() -> App:
     app.route("/tight", methods=["POST"], form_limits=TIGHT)(describe)
     spooled = FormLimits(max_file_size=1 << 20, spool_size=1024)
     app.route("/spooled", methods=["POST"], form_limits=spooled)(describe)
+    memory = FormLimits(max_field_size=64, spool_size=64, max_memory_size=100)
+    app.route("/memory", methods=["POST"], form_limits=memory)(describe)
 
     @app.route("/parts", methods=["POST"])
     async def parts(request: Request) -> Response:
@@ -200,6 +202,44 @@ async def test_a_file_past_a_limit_leaves_nothing_on_disk(server: Server) -> Non
     await assert_refused(server, "/spooled", "multipart/form-data; boundary=b", body, 413)
     assert open_temp_files() == descriptors
     assert set(os.listdir(tempfile.gettempdir())) <= before
+
+
+async def test_files_spool_early_once_the_form_holds_its_memory_budget(server: Server) -> None:
+    files = [([field(n) + f'; filename="{n}"'], n.encode() * 40) for n in "abc"]
+    answer = await post_raw(
+        server.port, "/memory", "multipart/form-data; boundary=b", form_body("b", files)
+    )
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:100]
+    in_memory = [value[4] for value in json.loads(answer.partition(b"\r\n\r\n")[2])]
+    assert in_memory == [True, True, False]  # 40 + 40 held, 40 more would pass 100
+
+
+@pytest.mark.parametrize(
+    ("sizes", "status"), [((50, 50), 200), ((50, 50, 1), 413), ((40, 30, 31), 413)]
+)
+async def test_text_fields_past_the_memory_budget_are_413(
+    server: Server, sizes: tuple[int, ...], status: int
+) -> None:
+    body = form_body("b", [([field(f"t{i}")], b"t" * size) for i, size in enumerate(sizes)])
+    if status == 200:
+        answer = await post_raw(server.port, "/memory", "multipart/form-data; boundary=b", body)
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:100]
+        return
+    await assert_refused(server, "/memory", "multipart/form-data; boundary=b", body, status)
+
+
+async def test_an_urlencoded_form_is_capped_by_the_memory_budget() -> None:
+    limits = FormLimits(max_total_size=1 << 30, max_memory_size=100)
+    app = form_app()
+    app.route("/form", methods=["POST"], form_limits=limits)(describe)
+    async with serving(app) as small:
+        await assert_refused(
+            small, "/form", "application/x-www-form-urlencoded", b"a=" + b"x" * 99, 413
+        )
+        answer = await post_raw(
+            small.port, "/form", "application/x-www-form-urlencoded", b"a=" + b"x" * 98
+        )
+        assert answer.startswith(b"HTTP/1.1 200 ")
 
 
 async def test_other_media_types_are_415(server: Server) -> None:

@@ -41,8 +41,9 @@ class FormLimits:
     """The caps of `request.form()`; past one the form is refused with 413.
 
     The defaults follow Starlette's (1000 fields, 1000 files, 1 MiB per text field); files and
-    the whole form are unbounded unless you set `max_file_size` / `max_total_size`. An
-    urlencoded body is capped by `max_total_size`, or by `max_field_size` when that is None.
+    the whole form are unbounded unless you set `max_file_size` / `max_total_size`, but what a
+    form keeps in memory is bounded by `max_memory_size`. An urlencoded body is capped by
+    `max_total_size`, or by `max_field_size` when that is None, and by `max_memory_size`.
     """
 
     max_fields: int = 1000
@@ -57,6 +58,10 @@ class FormLimits:
     """Most content bytes over all fields and files."""
     spool_size: int = MIB
     """Files up to this many bytes stay in memory; larger ones move to a temporary file."""
+    max_memory_size: int = 16 * MIB
+    """Most bytes one form keeps in memory, text fields and files not spooled together: past
+    it, files move to temporary files early and more text is refused (413). Without it, the
+    per-field and per-file caps times the counts would let one request hold gigabytes."""
     multipart: MultipartLimits | None = None
     """The multipart parser's own limits (part headers ...); None for its defaults, with room
     for `max_fields` + `max_files` parts."""
@@ -247,6 +252,7 @@ def _too_big(what: str) -> MultipartError:
 async def _read_multipart(request: Request, limits: FormLimits) -> FormData:
     items: list[tuple[str, FormValue]] = []
     fields = files = total = 0
+    held = 0  # bytes in memory: text fields and the files not spooled
     max_total = limits.max_total_size
     try:
         reader = parse_multipart(request.body, request.headers, limits=limits.multipart_limits())
@@ -271,13 +277,20 @@ async def _read_multipart(request: Request, limits: FormLimits) -> FormData:
                         raise _too_big("more content than allowed")
                     if max_file is not None and upload.size + len(chunk) > max_file:
                         raise _too_big("a file larger than allowed")
+                    if upload.in_memory and held + len(chunk) > limits.max_memory_size:
+                        held -= upload.size
+                        await anyio.to_thread.run_sync(upload._spill)
+                    in_memory = upload.size if upload.in_memory else 0
                     await upload.write(chunk)
+                    held += (upload.size if upload.in_memory else 0) - in_memory
                 await upload.seek(0)
                 continue
             fields += 1
             if fields > limits.max_fields:
                 raise _too_big("too many fields")
-            content = await event.read(limits.max_field_size)
+            # 413 past the field's cap, or past what the form may still keep in memory.
+            content = await event.read(min(limits.max_field_size, limits.max_memory_size - held))
+            held += len(content)
             total += len(content)
             if max_total is not None and total > max_total:
                 raise _too_big("more content than allowed")
@@ -297,6 +310,7 @@ def _decode(value: bytes, charset: str | None) -> str:
 
 async def _read_urlencoded(request: Request, limits: FormLimits) -> FormData:
     cap = limits.max_field_size if limits.max_total_size is None else limits.max_total_size
+    cap = min(cap, limits.max_memory_size)
     return FormData(_parse_urlencoded(await request.read(cap), limits))
 
 
