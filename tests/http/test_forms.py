@@ -282,6 +282,21 @@ async def test_urlencoded_forms_read_as_browsers_and_curl_send_them(
     assert json.loads(answer.partition(b"\r\n\r\n")[2]) == expected
 
 
+async def test_an_urlencoded_form_declared_too_large_is_413_before_100_continue(
+    server: Server,
+) -> None:
+    head = (
+        b"POST /form HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000000\r\n\r\n"
+    )
+    async with await anyio.connect_tcp("127.0.0.1", server.port) as stream:
+        await stream.send(head)
+        with anyio.fail_after(5):
+            answer = await read_until_closed(stream)  # nothing of the body was ever sent
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:100]
+    assert b"100 Continue" not in answer
+
+
 async def test_an_urlencoded_form_not_in_utf8_is_400(server: Server) -> None:
     for body in (b"a=%ff", b"a=\xff", b"%c3=v"):
         await assert_refused(server, "/form", "application/x-www-form-urlencoded", body, 400)
