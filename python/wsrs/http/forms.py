@@ -19,12 +19,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from os import PathLike
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import unquote_to_bytes
 
 import anyio
 import anyio.to_thread
 
-from wsrs._wsrs import MultipartLimits
+from wsrs._wsrs import MultipartLimits, form_decode
 from wsrs.exceptions import MultipartError, PayloadTooBig, RemoteProtocolError
 from wsrs.http.multipart import MultipartPart, body_content_type, parse_multipart
 
@@ -316,23 +315,23 @@ async def _read_urlencoded(request: Request, limits: FormLimits) -> FormData:
 
 def _parse_urlencoded(body: bytes, limits: FormLimits) -> list[tuple[str, str]]:
     """The (name, value) pairs of an urlencoded body, as the WHATWG URL standard reads them:
-    split on ``&`` (empty pieces are no field) and the first ``=``, ``+`` is a space, percent
+    split on ``&`` (empty pieces are skipped) and the first ``=``, ``+`` is a space, percent
     sequences are bytes (a malformed one is kept as sent), and the bytes are UTF-8, raw ones
-    included (``curl -d`` sends them unencoded)."""
-    pieces = body.split(b"&")
-    if len(pieces) > limits.max_fields:
-        pieces = [piece for piece in pieces if piece]
-        if len(pieces) > limits.max_fields:
-            raise PayloadTooBig("form has too many fields", None, 413)
+    included (``curl -d`` sends them unencoded). Every piece counts against `max_fields`, as
+    in `urllib.parse.parse_qsl`, so the count is known before anything is split; the decoding
+    is one Rust call per name or value (a Python loop per ``%`` stalled the event loop for half
+    a second on 1 MiB of them)."""
+    if body.count(b"&") >= limits.max_fields:
+        raise PayloadTooBig("form has too many fields", None, 413)
     pairs = []
-    for piece in pieces:
+    for piece in body.split(b"&"):
         if not piece:
             continue
         name, _, value = piece.partition(b"=")
-        content = unquote_to_bytes(value.replace(b"+", b" "))
+        content = form_decode(value)
         if len(content) > limits.max_field_size:
             raise PayloadTooBig("form field larger than allowed", None, 413)
-        pairs.append((_utf8(unquote_to_bytes(name.replace(b"+", b" "))), _utf8(content)))
+        pairs.append((_utf8(form_decode(name)), _utf8(content)))
     return pairs
 
 
