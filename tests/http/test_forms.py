@@ -242,6 +242,31 @@ async def test_an_urlencoded_form_is_capped_by_the_memory_budget() -> None:
         assert answer.startswith(b"HTTP/1.1 200 ")
 
 
+@pytest.mark.parametrize(
+    ("charset", "content", "status"),
+    [
+        ("UTF-8", "café".encode(), 200),
+        ("iso-8859-1", b"caf\xe9", 200),
+        ("us-ascii", b"cafe", 200),
+        ("punycode", b"-" + b"b" * 80_000, 400),  # quadratic to decode: seconds of CPU
+        ("utf-7", b"+AGEAYg-", 400),
+        ("no-such-charset", b"x", 400),
+    ],
+)
+async def test_text_fields_decode_only_in_the_charsets_senders_use(
+    server: Server, charset: str, content: bytes, status: int
+) -> None:
+    part = ([field("t"), f"Content-Type: text/plain; charset={charset}"], content)
+    body = form_body("b", [part])
+    if status == 200:
+        answer = await post_raw(server.port, "/form", "multipart/form-data; boundary=b", body)
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:100]
+        value = json.loads(answer.partition(b"\r\n\r\n")[2])[0][1]
+        assert value in ("café", "cafe")
+        return
+    await assert_refused(server, "/form", "multipart/form-data; boundary=b", body, status)
+
+
 async def test_other_media_types_are_415(server: Server) -> None:
     await assert_refused(server, "/form", "application/json", b"{}", 415)
     await assert_refused(server, "/parts", "text/plain", b"secret-token", 415)
