@@ -28,6 +28,7 @@ from wsrs.exceptions import (
     PayloadTooBig,
     ProtocolError,
     RemoteProtocolError,
+    UnsupportedEventLoop,
     WsrsError,
 )
 from wsrs.http import (
@@ -84,6 +85,7 @@ __all__ = [
     "SessionConfig",
     "TimeoutQueue",
     "Timers",
+    "UnsupportedEventLoop",
     "WebSocketSession",
     "WsrsError",
     "__version__",

@@ -7,6 +7,7 @@ WsrsError
 │   └── RemoteProtocolError     the peer broke RFC 6455 / 9112; carries .close_code and .status_hint
 │       └── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
 ├── HandshakeError              the opening handshake failed; .status, .headers, .body
+├── UnsupportedEventLoop        serve/connect called outside asyncio (or uvloop) and trio
 └── ConnectionClosed            raised by session I/O once closed; .sent, .received
     ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
     └── ConnectionClosedError   anything else, including 1006 when the transport dropped
@@ -33,6 +34,7 @@ __all__ = [
     "PayloadTooBig",
     "ProtocolError",
     "RemoteProtocolError",
+    "UnsupportedEventLoop",
     "WsrsError",
 ]
 
@@ -92,6 +94,10 @@ class HandshakeError(WsrsError):
         self.status = status
         self.headers = headers or []
         self.body = body
+
+
+class UnsupportedEventLoop(WsrsError, RuntimeError):
+    """wsrs was asked to run where its transport cannot: neither an asyncio loop nor trio."""
 
 
 class ConnectionClosed(WsrsError):
