@@ -4,7 +4,6 @@ interactive client (lines you type are sent, messages received are printed)."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -97,5 +96,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     backend, options = _backend(args.backend)
     run = _serve if args.command == "serve" else _client
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         anyio.run(run, args, backend=backend, backend_options=options)
+    except* KeyboardInterrupt:
+        # Ctrl-C ends the command. On trio it can land in any task, so it may arrive wrapped in
+        # an exception group from a nursery rather than on its own.
+        pass
