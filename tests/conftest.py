@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -17,7 +18,11 @@ BACKENDS = [
     pytest.param(("asyncio", {"use_uvloop": False}), id="asyncio"),
     pytest.param(("trio", {}), id="trio"),
 ]
-UVLOOP = pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop")
+UVLOOP = pytest.param(
+    ("asyncio", {"use_uvloop": True}),
+    id="uvloop",
+    marks=pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows"),
+)
 
 
 @pytest.fixture(params=BACKENDS)
