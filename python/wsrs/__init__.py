@@ -20,10 +20,12 @@ from wsrs._wsrs import (
 )
 from wsrs.client import connect
 from wsrs.exceptions import (
+    ClientDisconnected,
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
     HandshakeError,
+    LifespanError,
     LocalProtocolError,
     PayloadTooBig,
     ProtocolError,
@@ -37,12 +39,14 @@ from wsrs.http import (
     Headers,
     PipelineJob,
     Request,
+    Responder,
     Response,
+    ResponseWriter,
     decode_chunked,
     encode_chunked,
     start_connection_pipeline,
 )
-from wsrs.server import App, Server, serve
+from wsrs.server import App, AsgiApp, Server, is_asgi_app, serve
 from wsrs.ws import (
     CloseCode,
     CloseReason,
@@ -57,8 +61,10 @@ from wsrs.ws import (
 
 __all__ = [
     "App",
+    "AsgiApp",
     "BodyStream",
     "ChunkedDecoder",
+    "ClientDisconnected",
     "CloseCode",
     "CloseReason",
     "ConnectionClosed",
@@ -73,6 +79,7 @@ __all__ = [
     "HandshakeError",
     "Headers",
     "HttpLimits",
+    "LifespanError",
     "LocalProtocolError",
     "PayloadTooBig",
     "PipelineJob",
@@ -80,7 +87,9 @@ __all__ = [
     "RemoteProtocolError",
     "Request",
     "RequestParser",
+    "Responder",
     "Response",
+    "ResponseWriter",
     "Server",
     "SessionConfig",
     "TimeoutQueue",
@@ -92,6 +101,7 @@ __all__ = [
     "connect",
     "decode_chunked",
     "encode_chunked",
+    "is_asgi_app",
     "pinger",
     "ponger",
     "serve",

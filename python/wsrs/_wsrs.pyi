@@ -383,6 +383,9 @@ class RequestHead:
         request on the same parser, at the same position, shares that request's tuple.
         """
     @property
+    def asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        """The fields as ASGI scopes carry them: ``(name, value)`` bytes, names lowercased."""
+    @property
     def keep_alive(self) -> bool:
         """Whether the client allows another request after this one (version and Connection).
 

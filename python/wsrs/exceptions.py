@@ -8,9 +8,11 @@ WsrsError
 │       └── PayloadTooBig       a configured limit was exceeded (1009 / 413 / 431)
 ├── HandshakeError              the opening handshake failed; .status, .headers, .body
 ├── UnsupportedEventLoop        serve/connect called outside asyncio (or uvloop) and trio
-└── ConnectionClosed            raised by session I/O once closed; .sent, .received
-    ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
-    └── ConnectionClosedError   anything else, including 1006 when the transport dropped
+├── ConnectionClosed            raised by session I/O once closed; .sent, .received
+│   ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
+│   └── ConnectionClosedError   anything else, including 1006 when the transport dropped
+├── ClientDisconnected          also an OSError: sending to a client that went away
+└── LifespanError               an ASGI application's lifespan startup failed; its message
 ```
 
 The Rust core raises `RemoteProtocolError` and `PayloadTooBig` with the close code and HTTP
@@ -26,10 +28,12 @@ if TYPE_CHECKING:
     from wsrs._wsrs import CloseReason
 
 __all__ = [
+    "ClientDisconnected",
     "ConnectionClosed",
     "ConnectionClosedError",
     "ConnectionClosedOK",
     "HandshakeError",
+    "LifespanError",
     "LocalProtocolError",
     "PayloadTooBig",
     "ProtocolError",
@@ -136,3 +140,15 @@ class ConnectionClosedOK(ConnectionClosed):
 
 class ConnectionClosedError(ConnectionClosed):
     """The connection closed with an error code, or dropped without a Close frame (1006)."""
+
+
+class ClientDisconnected(WsrsError, OSError):
+    """The client went away: the response or message being sent cannot reach it.
+
+    An `OSError`, as ASGI asks of `send` after a disconnect. It is the client's doing, so the
+    server logs it at DEBUG, never as an error.
+    """
+
+
+class LifespanError(WsrsError):
+    """An ASGI application's lifespan startup failed: `serve` raises it with the app's message."""

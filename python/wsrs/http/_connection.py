@@ -37,12 +37,11 @@ from wsrs._wsrs import (
     HttpLimits,
     RequestHead,
     RequestParser,
-    encode_chunk,
-    encode_last_chunk,
     encode_response,
     encode_response_head,
 )
-from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
+from wsrs.exceptions import ClientDisconnected, ConnectionClosedError, RemoteProtocolError
+from wsrs.http._writer import NO_BODY_STATUSES, Responder, ResponseWriter
 from wsrs.http.messages import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 
 logger = logging.getLogger("wsrs")
@@ -52,7 +51,6 @@ DEFAULT_MAX_PIPELINED = 32
 LINGER_SECONDS = 2.0
 """After the last response, how long to read and drop what the client still sends."""
 
-_NO_BODY_STATUSES = frozenset({204, 304})
 _REASONS = {400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long"}
 _REASONS |= {417: "Expectation Failed"}
 _REASONS |= {431: "Request Header Fields Too Large", 500: "Internal Server Error"}
@@ -130,6 +128,7 @@ class HttpConnection:
         "_idle_timeout",
         "_idle_timer",
         "_last_request",
+        "_local",
         "_lost",
         "_max_pipelined",
         "_now",
@@ -144,6 +143,7 @@ class HttpConnection:
         "_receiving",
         "_spawn",
         "_timers",
+        "_tls",
         "_transport",
         "_upgraded",
         "_write",
@@ -178,6 +178,8 @@ class HttpConnection:
         self._receiving: _Exchange | None = None
         self._last_request: _Exchange | None = None
         self._peer = transport.get_extra_info("peername")
+        self._local = transport.get_extra_info("sockname")
+        self._tls = transport.get_extra_info("ssl_object")
         self._paused_for_queue = False
         self._paused_for_body = False
         self._paused_for_end = False
@@ -284,7 +286,7 @@ class HttpConnection:
         else:
             before_read = self._continue_hook(exchange) if head.expect_continue else None
             body = BodyStream(done=False, on_full=self._body_full, before_first_read=before_read)
-        request = Request(head, body, self._peer)
+        request = Request(head, body, self._peer, self._local, self._tls)
         exchange.request = request
         self._exchanges.append(exchange)
         self._receiving = exchange
@@ -301,6 +303,8 @@ class HttpConnection:
         if type(result) is Response and type(result.body) is bytes and result.upgrade is None:
             exchange.response = result
             self._advance()
+        elif type(result) is Responder:
+            self._spawn(self._run_responder, exchange, result)
         elif inspect.isawaitable(result):
             self._spawn(self._await_response, exchange, result)
         else:
@@ -358,6 +362,8 @@ class HttpConnection:
             self._receiving = None
         # Keep the connection half-open while responses are still owed (RFC 9112 §9.6).
         self._eof = True
+        for exchange in self._exchanges:
+            exchange.wake()  # handlers waiting for the client to go (ASGI's http.disconnect)
         return True if self._exchanges else None
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -409,12 +415,46 @@ class HttpConnection:
         if response.upgrade is not None:
             self._upgrade(exchange, response)
             return
+        writer = ResponseWriter(self, exchange)
         try:
-            await self._stream(exchange, response)
+            writer._start_now(response)
+            if not writer.skips_body:
+                body = response.body
+                assert isinstance(body, AsyncIterable)
+                async for piece in body:
+                    await writer.write(piece)
+            await writer.end()
+        except ClientDisconnected:
+            pass
         except Exception:
             logger.exception("streaming the response to %r failed", exchange.request)
             self.abort()
+        finally:
+            await _close_body(response)
+
+    async def _run_responder(self, exchange: _Exchange, responder: Responder) -> None:
+        """Run a `Responder` in this task; settle what it left undone (see `_writer.py`)."""
+        writer = ResponseWriter(self, exchange)
+        try:
+            await responder.run(writer)
+        except ClientDisconnected:
+            logger.debug("the client of %r went away", exchange.request)
+        except Exception:
+            logger.exception("HTTP handler failed for %r", exchange.request)
+            writer._settle()
             return
+        missing = writer._settle()
+        if missing is not None:
+            logger.error("the handler of %r finished without %s", exchange.request, missing)
+
+    def _answer(self, exchange: _Exchange, response: Response) -> None:
+        """A whole response for `exchange`: it is written once the earlier ones are."""
+        exchange.response = response
+        self._advance()
+        self._flush_soon()
+
+    def _finish_streamed(self, exchange: _Exchange) -> None:
+        """`exchange`'s streamed response is fully written: move on to the next request."""
         self._retire(exchange)
         self._advance()
         self._flush()
@@ -526,60 +566,17 @@ class HttpConnection:
             self._out.append(data)
 
     def _encode_fixed(self, exchange: _Exchange, response: Response) -> bytes:
-        headers, _ = self._headers_for(exchange, response)
+        headers, declared = self._headers_for(exchange, response)
         body = response.body
         assert isinstance(body, bytes)
         request = exchange.request
         status = response.status
-        if status in _NO_BODY_STATUSES or status < 200:
+        if status in NO_BODY_STATUSES or status < 200:
             return encode_response_head(status, headers)
         if request is not None and request.method == "HEAD":
-            return encode_response_head(status, [*headers, ("Content-Length", str(len(body)))])
+            length = len(body) if declared is None else declared
+            return encode_response_head(status, [*headers, ("Content-Length", str(length))])
         return encode_response(status, headers, body)
-
-    async def _stream(self, exchange: _Exchange, response: Response) -> None:
-        """Write a streamed body: with its declared length, else chunked for HTTP/1.1 and until
-        close for HTTP/1.0. A body that does not match its declared length drops the connection.
-        """
-        request = exchange.request
-        headers, declared = self._headers_for(exchange, response)
-        bodiless = response.status in _NO_BODY_STATUSES or response.status < 200
-        chunked = (
-            declared is None and not bodiless and (request is None or request.version != "1.0")
-        )
-        if declared is None and not chunked and not bodiless:
-            exchange.keep_alive = False
-            headers, _ = self._headers_for(exchange, response)
-        if declared is not None and not bodiless:
-            headers = [*headers, ("Content-Length", str(declared))]
-        elif chunked:
-            headers = [*headers, ("Transfer-Encoding", "chunked")]
-        head = encode_response_head(response.status, headers)
-        self._flush()
-        self._write(head)
-        exchange.head_sent = True
-        body = response.body
-        assert isinstance(body, AsyncIterable)
-        try:
-            if bodiless or (request is not None and request.method == "HEAD"):
-                return
-            sent = 0
-            async for piece in body:
-                if self._lost:
-                    return
-                sent += len(piece)
-                if declared is not None and sent > declared:
-                    raise ValueError(f"the body is longer than its Content-Length {declared}")
-                if piece:
-                    self._write(encode_chunk(piece) if chunked else piece)
-                while self._writing_paused and not self._lost:
-                    await self._drained.park()
-            if declared is not None and sent != declared:
-                raise ValueError(f"the body ended at {sent} of its Content-Length {declared}")
-            if chunked:
-                self._write(encode_last_chunk())
-        finally:
-            await _close_body(response)
 
     def _upgrade(self, exchange: _Exchange, response: Response) -> None:
         """Send the 101 and hand the connection over in this same turn of the loop.
@@ -602,7 +599,8 @@ class HttpConnection:
             logger.exception("the upgrade for %r failed", exchange.request)
             self.abort()
             return
-        self._spawn(_await, work)
+        if work is not None:
+            self._spawn(_await, work)
 
     # --- ending -----------------------------------------------------------------------------
 

@@ -21,8 +21,11 @@ from wsrs._loop.sync import Parking, new_parking
 from wsrs.exceptions import PayloadTooBig
 
 if TYPE_CHECKING:
+    import ssl
+
     from wsrs._loop.transport import Transport
     from wsrs._wsrs import RequestHead
+    from wsrs.http._writer import Responder
 
 __all__ = ["BodyStream", "Headers", "HttpHandler", "Request", "Response", "Upgrade"]
 
@@ -152,6 +155,11 @@ class BodyStream(anyio.abc.ByteReceiveStream):
         """True once every byte of the body has arrived."""
         return self._done
 
+    @property
+    def exhausted(self) -> bool:
+        """True once every byte of the body has arrived and been read."""
+        return self._done and not self._chunks
+
     def feed(self, data: bytes) -> None:
         """Called by the connection with the next piece of the body."""
         if self._discard:
@@ -226,15 +234,26 @@ EMPTY_BODY = BodyStream(done=True, on_full=lambda full: None)
 class Request:
     """One HTTP request: its head, and its body as a stream."""
 
-    __slots__ = ("_head", "_headers", "body", "remote_address")
+    __slots__ = ("_head", "_headers", "body", "local_address", "remote_address", "tls")
 
-    def __init__(self, head: RequestHead, body: BodyStream, remote_address: Any) -> None:
+    def __init__(
+        self,
+        head: RequestHead,
+        body: BodyStream,
+        remote_address: Any,
+        local_address: Any = None,
+        tls: ssl.SSLObject | None = None,
+    ) -> None:
         self._head = head
         self._headers: Headers | None = None
         self.body = body
         """The body, readable as it arrives (see `stream()` and `read()`)."""
         self.remote_address = remote_address
         """The client's socket address."""
+        self.local_address = local_address
+        """The server's socket address the request arrived on."""
+        self.tls = tls
+        """The connection's TLS state when served over TLS, else None."""
 
     @property
     def method(self) -> str:
@@ -296,8 +315,10 @@ class Request:
         return f"<Request {self.method} {self.target} HTTP/{self.version}>"
 
 
-Upgrade = Callable[["Transport", bytes], Coroutine[Any, Any, None]]
-"""Takes over a connection after a 101 response: the transport and the bytes already read."""
+Upgrade = Callable[["Transport", bytes], Coroutine[Any, Any, None] | None]
+"""Takes over a connection after a 101 response: the transport and the bytes already read.
+
+It may return a coroutine, which then runs in a task of its own."""
 
 
 class Response:
@@ -357,5 +378,6 @@ class Response:
         return f"<Response {self.status}>"
 
 
-HttpHandler = Callable[[Request], Awaitable[Response] | Response]
-"""A plain HTTP handler: a coroutine function, or a plain function run inline."""
+HttpHandler = Callable[[Request], "Awaitable[Response] | Response | Responder"]
+"""A plain HTTP handler: a coroutine function, or a plain function run inline; it may also return
+a `Responder`, which writes its response itself."""

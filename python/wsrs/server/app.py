@@ -1,15 +1,21 @@
-"""`App`: routing by exact path to plain HTTP handlers and WebSocket routes."""
+"""`App`: routing by exact path to plain HTTP handlers and WebSocket routes; `ServerApp`, what
+`wsrs.serve` asks of any app it serves (`App`, or `AsgiApp` for ASGI applications)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from wsrs.http._writer import Responder
 from wsrs.http.messages import HttpHandler, Request, Response
 from wsrs.ws.session import DefaultWebSocketSession
 
-__all__ = ["AcceptHook", "App", "WebSocketHandler", "WebSocketRoute"]
+if TYPE_CHECKING:
+    from wsrs.server.server import Server
+
+__all__ = ["AcceptHook", "App", "ServerApp", "WebSocketHandler", "WebSocketRoute"]
 
 WebSocketHandler = Callable[[DefaultWebSocketSession], Awaitable[None]]
 """A WebSocket route's handler: runs for the session's lifetime; the session closes after it."""
@@ -33,6 +39,21 @@ class WebSocketRoute:
     """Extra header fields of the 101 response."""
     accept: AcceptHook | None = None
     """Checks a handshake before it is accepted; a returned `Response` refuses it."""
+
+
+Answer = Response | Awaitable[Response] | Responder | WebSocketRoute
+"""What an app answers a request with: a response, an awaitable of one, a `Responder` that writes
+its own, or a WebSocket route whose handshake the server then checks and answers."""
+
+
+class ServerApp(Protocol):
+    """What `wsrs.serve` asks of the app it serves."""
+
+    def http_route(self, request: Request) -> Answer:
+        """What answers `request` (see `Answer`)."""
+
+    def serving(self, server: Server) -> AbstractAsyncContextManager[None]:
+        """Entered before `server` listens, left after its last connection: an ASGI lifespan."""
 
 
 @dataclass
@@ -76,7 +97,11 @@ class App:
 
         return register
 
-    def http_route(self, request: Request) -> Response | Awaitable[Response] | WebSocketRoute:
+    def serving(self, server: Server) -> AbstractAsyncContextManager[None]:
+        """Nothing to set up: an `App`'s handlers need no startup or shutdown."""
+        return nullcontext()
+
+    def http_route(self, request: Request) -> Answer:
         """What answers `request`: a WebSocket route, or the HTTP handler's result."""
         path = request.path
         websocket = self._websocket.get(path)

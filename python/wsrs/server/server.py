@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl as ssl_module
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, suppress
 from types import TracebackType
 from typing import Any
@@ -36,8 +36,9 @@ from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
+from wsrs.http._writer import Responder
 from wsrs.http.messages import Request, Response
-from wsrs.server.app import App, WebSocketRoute
+from wsrs.server.app import ServerApp, WebSocketRoute
 from wsrs.ws.config import SessionConfig
 from wsrs.ws.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.ws.session import DefaultWebSocketSession
@@ -57,7 +58,7 @@ class Server:
 
     def __init__(
         self,
-        app: App,
+        app: ServerApp,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -126,10 +127,12 @@ class Server:
         """The server's own task: its timers, listener and handlers live and die in here.
 
         It runs beside the caller's `async with` block, so shutting down cancels only what the
-        server started, never the caller's code.
+        server started, never the caller's code. The app's `serving` context (an ASGI app's
+        lifespan) is entered before listening and left once every connection is gone; an error
+        entering it is what `serve` raises.
         """
         try:
-            async with task_group() as tg, spawner() as spawn:
+            async with self.app.serving(self), task_group() as tg, spawner() as spawn:
                 self._tg = tg
                 self._spawn = spawn
                 tg.start_soon(self._timers.run)
@@ -253,7 +256,7 @@ class Server:
 
     # --- routing ----------------------------------------------------------------------------
 
-    def _dispatch(self, request: Request) -> Response | Awaitable[Response]:
+    def _dispatch(self, request: Request) -> Response | Awaitable[Response] | Responder:
         answer = self.app.http_route(request)
         if isinstance(answer, WebSocketRoute):
             return self._handshake(request, answer)
@@ -272,16 +275,40 @@ class Server:
             if refusal is not None:
                 return refusal
         subprotocol = select_subprotocol(offered_subprotocols(request.headers), route.subprotocols)
-        headers = [
+        return self.websocket_response(
+            request,
+            key,
+            subprotocol,
+            route.headers,
+            lambda session: self._run_session(session, route),
+        )
+
+    def websocket_response(
+        self,
+        request: Request,
+        key: str,
+        subprotocol: str | None,
+        headers: Sequence[tuple[str, str]],
+        start: Callable[[DefaultWebSocketSession], Coroutine[Any, Any, None] | None],
+    ) -> Response:
+        """The 101 accepting a checked handshake; as it goes out, a session takes the transport.
+
+        `start(session)` is called then: a coroutine it returns runs in a task of its own and
+        must end with `session_ended(session)`; when it returns None the caller runs the session
+        in its own task (an ASGI app does) and calls `session_ended` itself.
+        """
+        fields = [
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),
             ("Sec-WebSocket-Accept", accept_key(key)),
         ]
         if subprotocol is not None:
-            headers.append(("Sec-WebSocket-Protocol", subprotocol))
-        headers.extend(route.headers)
+            fields.append(("Sec-WebSocket-Protocol", subprotocol))
+        fields.extend(headers)
 
-        def take_over(transport: Transport, already_read: bytes) -> Coroutine[Any, Any, None]:
+        def take_over(
+            transport: Transport, already_read: bytes
+        ) -> Coroutine[Any, Any, None] | None:
             """Called as the 101 goes out: the session takes the transport at once."""
             session = DefaultWebSocketSession(
                 transport,
@@ -297,9 +324,15 @@ class Server:
                 session.data_received(already_read)
             if self._shutting_down:
                 session._start_close(GOING_AWAY)
-            return self._run_session(session, route)
+            return start(session)
 
-        return Response(status=101, headers=headers, upgrade=take_over)
+        return Response(status=101, headers=fields, upgrade=take_over)
+
+    def session_ended(self, session: DefaultWebSocketSession) -> None:
+        """A session from `websocket_response` is over: shutting down no longer waits for it."""
+        if session in self._sessions:
+            self._sessions.discard(session)
+            self._connection_gone()
 
     async def _run_session(self, session: DefaultWebSocketSession, route: WebSocketRoute) -> None:
         try:
@@ -309,8 +342,7 @@ class Server:
         except Exception:
             logger.exception("WebSocket handler failed for %r", session.request)
         finally:
-            self._sessions.discard(session)
-            self._connection_gone()
+            self.session_ended(session)
 
 
 class _Accept(asyncio.Protocol):
@@ -323,8 +355,9 @@ class _Accept(asyncio.Protocol):
         self._server._accept(transport)
 
 
-def serve(app: App, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Server:
-    """A server for `app` on `host`:`port`; enter it with ``async with``.
+def serve(app: ServerApp, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Server:
+    """A server for `app` (a `wsrs.App` or a `wsrs.AsgiApp`) on `host`:`port`; enter it with
+    ``async with``. Entering raises `LifespanError` when an ASGI app's startup fails.
 
     `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `max_pipelined`,
     `shutdown_timeout`, `reuse_port`, `backlog`) and the `SessionConfig` fields

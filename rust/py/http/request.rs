@@ -9,7 +9,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::limits::{limits_or_default, PyHttpLimits};
-use super::text::{fields_list, get_all_fields, get_field, method_str, FieldReuse};
+use super::text::{
+    asgi_fields_list, fields_list, get_all_fields, get_field, method_str, FieldReuse,
+};
 use super::{http_error, with_bytes};
 use crate::http::{Batch, BodyBytes, Event, Fields, HttpError, RequestHead, RequestParser};
 use crate::py::errors::LocalProtocolError;
@@ -46,6 +48,12 @@ impl PyRequestHead {
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
         self.headers.bind(py).clone()
+    }
+
+    /// The fields as ASGI scopes carry them: `(name, value)` byte strings, names lowercased.
+    #[getter]
+    fn asgi_headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        asgi_fields_list(py, self.head.fields())
     }
 
     #[getter]

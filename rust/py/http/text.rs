@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::http::headers::latin1_to_string;
 use crate::http::Fields;
@@ -122,6 +122,44 @@ pub(super) fn fields_list<'py>(py: Python<'py>, fields: &Fields) -> PyResult<Bou
     for i in 0..fields.len() {
         let name = name_str(py, fields.name_bytes(i))?;
         let value = latin1_str(py, fields.value(i), ascii)?;
+        items.push((name, value).into_pyobject(py)?);
+    }
+    PyList::new(py, items)
+}
+
+static LOWER_NAMES: PyOnceLock<Vec<Py<PyBytes>>> = PyOnceLock::new();
+
+/// A field name lowercased, as bytes: the common names are shared objects.
+fn lower_name_bytes<'py>(py: Python<'py>, name: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let found = COMMON_NAMES
+        .iter()
+        .position(|t| t.len() == name.len() && t.as_bytes().eq_ignore_ascii_case(name));
+    if let Some(i) = found {
+        let names = LOWER_NAMES.get_or_init(py, || {
+            COMMON_NAMES
+                .iter()
+                .map(|t| PyBytes::new(py, t.to_ascii_lowercase().as_bytes()).unbind())
+                .collect()
+        });
+        return Ok(names[i].bind(py).clone());
+    }
+    PyBytes::new_with(py, name.len(), |out| {
+        for (to, from) in out.iter_mut().zip(name) {
+            *to = from.to_ascii_lowercase();
+        }
+        Ok(())
+    })
+}
+
+/// `[(name, value), ...]` as byte strings, names lowercased (the header list of an ASGI scope).
+pub(super) fn asgi_fields_list<'py>(
+    py: Python<'py>,
+    fields: &Fields,
+) -> PyResult<Bound<'py, PyList>> {
+    let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(fields.len());
+    for i in 0..fields.len() {
+        let name = lower_name_bytes(py, fields.name_bytes(i))?;
+        let value = PyBytes::new(py, fields.value(i));
         items.push((name, value).into_pyobject(py)?);
     }
     PyList::new(py, items)
