@@ -94,6 +94,7 @@ bench: system-deps build
 	$(PY) -m benches.http_parse
 	$(PY) -m benches.roundtrip
 	$(PY) -m benches.http_server
+	$(PY) -m benches.asgi_server
 
 .PHONY: fuzz  ## Run each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain)
 fuzz:

@@ -2,7 +2,7 @@
 
 Each server answers ``GET /hello`` with ``Hello, World!`` as text/plain, in its own process (and
 process group) on 127.0.0.1. After a check that the answer is right, wrk runs ``-t1 -c50 --latency``
-for the duration after a 1 s warm-up, then the same with ``-s benches/pipeline.lua`` (16 requests
+for the duration after a 1 s warm-up, then the same with ``-s benches/requests.lua`` (16 requests
 per write). wrk and the server share the machine's cores, so only ratios from one run mean much.
 
     python -m benches.http_server              # full run, about 1.5 minutes
@@ -53,7 +53,7 @@ from benches._harness import (
 
 PATH: Final = "/hello"
 BODY: Final = b"Hello, World!"
-PIPELINE_LUA: Final = Path(__file__).resolve().parent / "pipeline.lua"
+PIPELINE_LUA: Final = Path(__file__).resolve().parent / "requests.lua"
 
 
 def _peer(module: str, *args: str) -> Callable[[int], list[str]]:

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def demo_server(backend: str) -> AsyncIterator[int]:
-    """`python -m wsrs serve --port 0` on `backend`; yields the port it printed."""
+async def demo_process(backend: str) -> AsyncIterator[tuple[anyio.abc.Process, int]]:
+    """`python -m wsrs serve --port 0` on `backend`; yields it and the port it printed."""
     command = [sys.executable, "-m", "wsrs", "serve", "--port", "0", "--backend", backend]
     async with await anyio.open_process(command) as process:
         assert process.stdout is not None
@@ -28,8 +28,15 @@ async def demo_server(backend: str) -> AsyncIterator[int]:
             while b"\n" not in banner:
                 banner += await process.stdout.receive()
         address = banner.split(b"http://", 1)[1].split(b"/", 1)[0]
+        yield process, int(address.rsplit(b":", 1)[1])
+
+
+@asynccontextmanager
+async def demo_server(backend: str) -> AsyncIterator[int]:
+    """The demo on `backend`, stopped with SIGINT afterwards, which must exit with status 0."""
+    async with demo_process(backend) as (process, port):
         try:
-            yield int(address.rsplit(b":", 1)[1])
+            yield port
         finally:
             process.send_signal(signal.SIGINT)
             with anyio.fail_after(30):
@@ -62,6 +69,23 @@ async def test_demo_server_serves_its_page_assets_and_endpoints(backend: str) ->
     assert (hello.status_code, hello.text) == (200, "Hello, World!")
     assert echoed.content == b"body \x00\xff" * 10_000
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+async def test_a_signal_closes_open_sessions_with_1001_and_exits_0(
+    backend: str, stop: signal.Signals
+) -> None:
+    async with demo_process(backend) as (process, port):
+        async with connect(f"ws://127.0.0.1:{port}/echo") as ws, httpx.AsyncClient() as http:
+            assert (await http.get(f"http://127.0.0.1:{port}/hello")).status_code == 200
+            process.send_signal(stop)
+            with anyio.fail_after(30):
+                reason = await ws.close_reason
+        with anyio.fail_after(30):
+            assert await process.wait() == 0
+    assert reason is not None
+    assert reason.code == 1001
 
 
 async def test_interactive_client_sends_lines_and_prints_messages() -> None:

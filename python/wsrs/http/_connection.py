@@ -13,7 +13,11 @@ Rules (RFC 9112 and Ktor's pipeline contract, see `pipeline.py`):
 4. Memory stays bounded both ways: reading pauses while `max_pipelined` requests wait for an
    answer, while a body's unread bytes are over its high-water mark, while an upgrade request
    waits for its answer, and while the socket's write buffer is full.
-5. Closing is graceful: write what is due, send FIN, read and drop what the client still sends
+5. A request head must arrive within `head_timeout` of its first byte (slow-header clients get
+   408), apart from the keep-alive `idle_timeout` between requests.
+6. A client's fault (a malformed body, a client gone mid-body) is logged at DEBUG, not as an
+   error of the server.
+7. Closing is graceful: write what is due, send FIN, read and drop what the client still sends
    (for `LINGER_SECONDS` at most) and close on its EOF, so a final response is never lost to a
    reset.
 """
@@ -51,11 +55,18 @@ DEFAULT_MAX_PIPELINED = 32
 LINGER_SECONDS = 2.0
 """After the last response, how long to read and drop what the client still sends."""
 
-_REASONS = {400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large"}
+_REASONS |= {414: "URI Too Long"}
 _REASONS |= {417: "Expectation Failed"}
 _REASONS |= {431: "Request Header Fields Too Large", 500: "Internal Server Error"}
 _REASONS |= {501: "Not Implemented", 505: "HTTP Version Not Supported"}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_CLIENT_FAULTS = (RemoteProtocolError, ConnectionClosedError)
+"""What a handler raises when the client sent a malformed body or went away mid-body."""
+
+ResponseLog = Callable[[Request | None, int], object]
+"""Told of every response as its head is written: the request (None for a malformed one) and
+the status (the access log)."""
 
 
 class _DateCache:
@@ -123,6 +134,9 @@ class HttpConnection:
         "_exchanges",
         "_flush_scheduled",
         "_handler",
+        "_head_since",
+        "_head_timeout",
+        "_head_timer",
         "_held",
         "_idle_since",
         "_idle_timeout",
@@ -132,6 +146,7 @@ class HttpConnection:
         "_lost",
         "_max_pipelined",
         "_now",
+        "_on_response",
         "_out",
         "_parser",
         "_paused_for_body",
@@ -160,7 +175,9 @@ class HttpConnection:
         timers: Timers,
         limits: HttpLimits | None = None,
         idle_timeout: TimeoutQueue | None = None,
+        head_timeout: TimeoutQueue | None = None,
         max_pipelined: int = DEFAULT_MAX_PIPELINED,
+        on_response: ResponseLog | None = None,
     ) -> None:
         self._transport = transport
         self._write = transport.write
@@ -171,6 +188,10 @@ class HttpConnection:
         self._idle_timeout = idle_timeout
         self._idle_timer: TimerHandle | None = None
         self._idle_since: float | None = None
+        self._head_timeout = head_timeout
+        self._head_timer: TimerHandle | None = None
+        self._head_since: float | None = None
+        self._on_response = on_response
         self._now = clock()
         self._max_pipelined = max_pipelined
         self._exchanges: deque[_Exchange] = deque()
@@ -238,14 +259,24 @@ class HttpConnection:
         except RemoteProtocolError:
             return
         self._on_events(events)
-        error = self._parser.error
+        parser = self._parser
+        error = parser.error
         if error is not None:
             self._on_parse_error(error)
-        elif self._parser.paused and not self._paused_for_upgrade and not self._closing:
-            # Bytes after an upgrade request belong to the next protocol: stop reading them
-            # until the handler has answered it.
-            self._paused_for_upgrade = True
-            self._update_reading()
+        elif parser.paused:
+            if not self._paused_for_upgrade and not self._closing:
+                # Bytes after an upgrade request belong to the next protocol: stop reading them
+                # until the handler has answered it.
+                self._paused_for_upgrade = True
+                self._update_reading()
+        elif (
+            self._head_since is None
+            and self._receiving is None
+            and self._head_timeout is not None
+            and not parser.idle
+            and not self._held
+        ):
+            self._start_head_deadline()
         self._flush()
 
     def _on_events(self, events: list[RequestHead | bytes | EndOfMessage]) -> None:
@@ -279,6 +310,7 @@ class HttpConnection:
 
     def _on_head(self, head: RequestHead) -> None:
         self._idle_since = None
+        self._head_since = None
         has_body = head.chunked or bool(head.content_length)
         exchange = _Exchange(None, head.keep_alive)
         if not has_body:
@@ -371,6 +403,8 @@ class HttpConnection:
         self._closing = True
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
         if self._receiving is not None and self._receiving.request is not None:
             self._receiving.request.body.fail(ConnectionClosedError(None, None))
         self._writing_paused = False
@@ -399,6 +433,11 @@ class HttpConnection:
                 raise TypeError(f"an HTTP handler returned {response!r}, not a Response")
             if response.upgrade is not None and response.status != 101:
                 raise ValueError("an upgrade response must have status 101")
+        except _CLIENT_FAULTS as error:
+            logger.debug("the client's body for %r failed: %s", exchange.request, error)
+            status = error.status_hint if isinstance(error, RemoteProtocolError) else 400
+            response = Response.text(f"{status} {_REASONS.get(status, 'Bad Request')}\n", status)
+            exchange.keep_alive = False
         except Exception:
             logger.exception("HTTP handler failed for %r", exchange.request)
             response = _internal_error()
@@ -426,6 +465,10 @@ class HttpConnection:
             await writer.end()
         except ClientDisconnected:
             pass
+        except _CLIENT_FAULTS as error:
+            logger.debug("streaming the response to %r ended: %s", exchange.request, error)
+            self.abort()
+            return
         except Exception:
             logger.exception("streaming the response to %r failed", exchange.request)
             self.abort()
@@ -562,6 +605,8 @@ class HttpConnection:
             logger.exception("cannot encode the response to %r", exchange.request)
             data = self._encode_fixed(exchange, _internal_error())
         exchange.head_sent = True
+        if self._on_response is not None:
+            self._on_response(exchange.request, response.status)
         if not self._transport.is_closing():
             self._out.append(data)
 
@@ -588,8 +633,12 @@ class HttpConnection:
         self._upgraded = True
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
         self._flush()
         self._write(encode_response_head(101, response.headers.items()))
+        if self._on_response is not None:
+            self._on_response(exchange.request, 101)
         self._exchanges.popleft()
         trailing = self._parser.take_trailing()
         self._set_closed()
@@ -609,8 +658,12 @@ class HttpConnection:
         if self._receiving is not None and self._receiving.request is not None:
             self._receiving.request.body.fail(error)
             self._receiving = None
+        self._answer_and_close(error.status_hint)
+
+    def _answer_and_close(self, status: int) -> None:
+        """Answer with `status` after the requests already read, then close; read no more."""
         self._held.clear()
-        status = error.status_hint
+        self._head_since = None
         reason = _REASONS.get(status, "Bad Request")
         exchange = _Exchange(None, keep_alive=False)
         exchange.response = Response.text(f"{status} {reason}\n", status)
@@ -677,6 +730,28 @@ class HttpConnection:
             self._idle_timer = self._idle_timeout.register(self._on_idle, after=remaining)
         else:
             self._close_gracefully()
+
+    def _start_head_deadline(self) -> None:
+        """The first bytes of a request head arrived: the rest must follow in `head_timeout`."""
+        assert self._head_timeout is not None
+        self._head_since = self._now()
+        if self._head_timer is None:
+            self._head_timer = self._head_timeout.register(self._on_head_deadline)
+
+    def _on_head_deadline(self) -> None:
+        self._head_timer = None
+        if self._head_since is None or self._closing or self._head_timeout is None:
+            return
+        remaining = self._head_since + self._head_timeout.timeout - self._now()
+        if remaining > 0:
+            self._head_timer = self._head_timeout.register(self._on_head_deadline, after=remaining)
+            return
+        if self._paused_for_queue or self._paused_for_body or self._paused_for_writes:
+            self._start_head_deadline()  # we stopped reading, not the client: start again
+            return
+        logger.debug("no complete request head from %r in time: 408", self._peer)
+        self._answer_and_close(408)
+        self._flush()
 
 
 async def _ready(value: Any) -> Response:

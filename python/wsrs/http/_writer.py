@@ -158,6 +158,8 @@ class ResponseWriter:
         connection._flush()
         connection._write(head)
         exchange.head_sent = True
+        if connection._on_response is not None:
+            connection._on_response(request, status)
 
     @property
     def skips_body(self) -> bool:

@@ -234,7 +234,7 @@ EMPTY_BODY = BodyStream(done=True, on_full=lambda full: None)
 class Request:
     """One HTTP request: its head, and its body as a stream."""
 
-    __slots__ = ("_head", "_headers", "body", "local_address", "remote_address", "tls")
+    __slots__ = ("_head", "_headers", "body", "local_address", "remote_address", "scheme", "tls")
 
     def __init__(
         self,
@@ -243,17 +243,21 @@ class Request:
         remote_address: Any,
         local_address: Any = None,
         tls: ssl.SSLObject | None = None,
+        scheme: str | None = None,
     ) -> None:
         self._head = head
         self._headers: Headers | None = None
         self.body = body
         """The body, readable as it arrives (see `stream()` and `read()`)."""
         self.remote_address = remote_address
-        """The client's socket address."""
+        """The client's socket address (a trusted proxy's ``X-Forwarded-For`` with
+        ``proxy_headers``)."""
         self.local_address = local_address
         """The server's socket address the request arrived on."""
         self.tls = tls
         """The connection's TLS state when served over TLS, else None."""
+        self.scheme = scheme or ("http" if tls is None else "https")
+        """``"https"`` over TLS (or as a trusted proxy reports it), else ``"http"``."""
 
     @property
     def method(self) -> str:

@@ -6,14 +6,19 @@ handed to a `DefaultWebSocketSession` that runs the route's handler. On asyncio 
 the event loop's own (a protocol per connection, no task until a handler needs one); on trio it is
 anyio's socket stream. Shutting down stops accepting, closes idle keep-alive connections, closes
 sessions with 1001 "going away", waits up to `shutdown_timeout`, then cancels what is left.
+
+A server listens on `host`:`port`, on a Unix socket (`uds`) or on a socket made elsewhere (`sock`:
+an inherited descriptor, a worker's share of the supervisor's). Running out of file descriptors
+pauses accepting instead of failing (`overload`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import AsyncExitStack, suppress
 from types import TracebackType
 from typing import Any
@@ -39,21 +44,36 @@ from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs.http._writer import Responder
 from wsrs.http.messages import Request, Response
 from wsrs.server.app import ServerApp, WebSocketRoute
+from wsrs.server.listeners import bind_unix, remove_unix
+from wsrs.server.overload import (
+    ACCEPT_PAUSE,
+    OutOfDescriptorsLog,
+    filter_asyncio_accept_errors,
+    out_of_descriptors,
+)
+from wsrs.server.proxy import ProxyHeaders
 from wsrs.ws.config import SessionConfig
 from wsrs.ws.handshake import accept_key, check_request, offered_subprotocols, select_subprotocol
 from wsrs.ws.session import DefaultWebSocketSession
 
-__all__ = ["Server", "serve"]
+__all__ = ["GOING_AWAY", "RESTARTING", "Server", "serve"]
 
 logger = logging.getLogger("wsrs")
+access_logger = logging.getLogger("wsrs.access")
 
 GOING_AWAY = CloseReason(1001, "Server is going down")
+RESTARTING = CloseReason(1012, "Server is restarting")
 
 
 class Server:
     """A listening server; use `async with serve(...) as server:` then `serve_forever()`.
 
     Keywords beyond the listed ones are the `SessionConfig` fields for every WebSocket session.
+    `idle_timeout` is the keep-alive idle time between requests; `head_timeout` bounds the time
+    from a request's first byte to its complete head (408 after it). With `proxy_headers`, the
+    client address and scheme come from ``X-Forwarded-For``/``-Proto`` sent by the peers in
+    `forwarded_allow_ips`. Past `limit_concurrency` connections and sessions, requests get 503.
+    `access_log` logs one INFO line per response on the ``wsrs.access`` logger.
     """
 
     def __init__(
@@ -65,10 +85,17 @@ class Server:
         ssl: ssl_module.SSLContext | None = None,
         limits: HttpLimits | None = None,
         idle_timeout: float | None = 45.0,
+        head_timeout: float | None = 10.0,
         max_pipelined: int = DEFAULT_MAX_PIPELINED,
         shutdown_timeout: float = 5.0,
         reuse_port: bool = False,
         backlog: int = 1024,
+        sock: socket.socket | None = None,
+        uds: str | None = None,
+        proxy_headers: bool = False,
+        forwarded_allow_ips: str | Iterable[str] = ("127.0.0.1",),
+        limit_concurrency: int | None = None,
+        access_log: bool = False,
         **session: Any,
     ) -> None:
         self.app = app
@@ -77,7 +104,14 @@ class Server:
         self._ssl = ssl
         self._limits = limits
         self._idle_timeout = idle_timeout
+        self._head_timeout = head_timeout
         self._max_pipelined = max_pipelined
+        self._sock = sock
+        self._uds = uds
+        self._bound_uds: str | None = None
+        self._proxy = ProxyHeaders(forwarded_allow_ips) if proxy_headers else None
+        self._limit_concurrency = limit_concurrency
+        self._on_response = self._log_access if access_log else None
         self.session_config = SessionConfig(**session)
         """The settings of every WebSocket session (see `SessionConfig`)."""
         self.shutdown_timeout = shutdown_timeout
@@ -87,11 +121,15 @@ class Server:
         self._tg: anyio.abc.TaskGroup | None = None
         self._spawn: Spawn | None = None
         self._idle: TimeoutQueue | None = None
+        self._head: TimeoutQueue | None = None
+        self._restore_loop: Callable[[], None] | None = None
+        self._accepting: anyio.CancelScope | None = None
         self._asyncio_server: asyncio.Server | None = None
         self._connections: set[HttpConnection] = set()
         self._sessions: set[DefaultWebSocketSession] = set()
         self._live = 0
         self._shutting_down = False
+        self._close_reason = GOING_AWAY
 
     @property
     def port(self) -> int:
@@ -138,6 +176,8 @@ class Server:
                 tg.start_soon(self._timers.run)
                 if self._idle_timeout is not None:
                     self._idle = TimeoutQueue(self._idle_timeout, self._timers)
+                if self._head_timeout is not None:
+                    self._head = TimeoutQueue(self._head_timeout, self._timers)
                 if running_trio():
                     await tg.start(self._listen_anyio)
                 else:
@@ -146,26 +186,37 @@ class Server:
                 await self._stop
                 tg.cancel_scope.cancel()
         finally:
+            if self._restore_loop is not None:
+                self._restore_loop()
+            if self._bound_uds is not None:
+                remove_unix(self._bound_uds)
             self._stopped.set(None)
 
     async def serve_forever(self) -> None:
         """Serve until cancelled or shut down."""
         await self._stopped
 
-    async def shutdown(self) -> None:
-        """Stop accepting, close every connection gracefully, then cancel what is left."""
+    async def shutdown(self, reason: CloseReason = GOING_AWAY) -> None:
+        """Stop accepting, close every connection gracefully, then cancel what is left.
+
+        WebSocket sessions are closed with `reason`: 1001 "going away", or `RESTARTING` (1012)
+        when another process takes over.
+        """
         if self._tg is None:
             return
         if self._shutting_down:
             await self._stopped
             return
         self._shutting_down = True
+        self._close_reason = reason
         if self._asyncio_server is not None:
             self._asyncio_server.close()
+        if self._accepting is not None:
+            self._accepting.cancel()  # trio: close the listeners now, not after the wait
         for connection in list(self._connections):
             connection.close_when_idle()
         for session in list(self._sessions):
-            session._start_close(GOING_AWAY)
+            session._start_close(reason)
         with anyio.move_on_after(self.shutdown_timeout):
             while self._live:
                 await self._gone.park()
@@ -178,8 +229,30 @@ class Server:
 
     # --- accepting --------------------------------------------------------------------------
 
+    def _given_socket(self) -> socket.socket | None:
+        """The socket to listen on when it is not `host`:`port`: `sock`, or one bound at `uds`."""
+        if self._sock is None and self._uds is not None:
+            self._sock = bind_unix(self._uds, backlog=self._backlog)
+            self._bound_uds = self._uds
+            self._port = 0
+        elif self._sock is not None and self._sock.family != socket.AF_UNIX:
+            self._port = self._sock.getsockname()[1]
+        return self._sock
+
     async def _listen_asyncio(self) -> None:
         loop = asyncio.get_running_loop()
+        self._restore_loop = filter_asyncio_accept_errors(loop)
+        sock = self._given_socket()
+        if sock is not None and sock.family == socket.AF_UNIX:
+            self._asyncio_server = await loop.create_unix_server(
+                lambda: _Accept(self), sock=sock, ssl=self._ssl, backlog=self._backlog
+            )
+            return
+        if sock is not None:
+            self._asyncio_server = await loop.create_server(
+                lambda: _Accept(self), sock=sock, ssl=self._ssl, backlog=self._backlog
+            )
+            return
         self._asyncio_server = await loop.create_server(
             lambda: _Accept(self),
             self.host,
@@ -191,19 +264,34 @@ class Server:
         self._port = self._asyncio_server.sockets[0].getsockname()[1]
 
     async def _listen_anyio(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        listener = await anyio.create_tcp_listener(
-            local_host=self.host, local_port=self._port, reuse_port=self._reuse_port
-        )
-        self._port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        sock = self._given_socket()
+        if sock is not None:
+            listener: anyio.abc.Listener[Any] = await anyio.abc.SocketListener.from_socket(sock)
+            listeners = [listener]
+        else:
+            multi = await anyio.create_tcp_listener(
+                local_host=self.host, local_port=self._port, reuse_port=self._reuse_port
+            )
+            self._port = multi.extra(anyio.abc.SocketAttribute.local_port)
+            listener, listeners = multi, list(multi.listeners)
         async with listener, anyio.create_task_group() as accepting:
-            for socket_listener in listener.listeners:
+            self._accepting = accepting.cancel_scope
+            for socket_listener in listeners:
                 accepting.start_soon(self._accept_loop, socket_listener)
             task_status.started()
 
     async def _accept_loop(self, listener: anyio.abc.Listener[anyio.abc.SocketStream]) -> None:
         assert isinstance(listener, anyio.abc.SocketListener)
+        out_of_descriptors_log = OutOfDescriptorsLog()
         while True:
-            stream = await listener.accept()
+            try:
+                stream = await listener.accept()
+            except (anyio.BrokenResourceError, OSError) as error:
+                if not out_of_descriptors(error):
+                    raise
+                out_of_descriptors_log(error)
+                await anyio.sleep(ACCEPT_PAUSE)
+                continue
             assert self._spawn is not None
             self._spawn(self._serve_stream, stream)
 
@@ -238,7 +326,9 @@ class Server:
             timers=self._timers,
             limits=self._limits,
             idle_timeout=self._idle,
+            head_timeout=self._head,
             max_pipelined=self._max_pipelined,
+            on_response=self._on_response,
         )
         transport.set_protocol(connection)
         self._connections.add(connection)
@@ -257,6 +347,10 @@ class Server:
     # --- routing ----------------------------------------------------------------------------
 
     def _dispatch(self, request: Request) -> Response | Awaitable[Response] | Responder:
+        if self._proxy is not None:
+            self._proxy.apply(request)
+        if self._limit_concurrency is not None and self._live > self._limit_concurrency:
+            return Response.text("Service Unavailable\n", 503, [("Connection", "close")])
         answer = self.app.http_route(request)
         if isinstance(answer, WebSocketRoute):
             return self._handshake(request, answer)
@@ -323,7 +417,7 @@ class Server:
             if already_read:
                 session.data_received(already_read)
             if self._shutting_down:
-                session._start_close(GOING_AWAY)
+                session._start_close(self._close_reason)
             return start(session)
 
         return Response(status=101, headers=fields, upgrade=take_over)
@@ -344,6 +438,22 @@ class Server:
         finally:
             self.session_ended(session)
 
+    @staticmethod
+    def _log_access(request: Request | None, status: int) -> None:
+        if request is None:
+            access_logger.info('- - "(malformed request)" %d', status)
+            return
+        peer = request.remote_address
+        client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "-"
+        access_logger.info(
+            '%s - "%s %s HTTP/%s" %d',
+            client,
+            request.method,
+            request.target,
+            request.version,
+            status,
+        )
+
 
 class _Accept(asyncio.Protocol):
     """The protocol asyncio creates per accepted socket: it hands the transport to the server."""
@@ -359,8 +469,10 @@ def serve(app: ServerApp, host: str = "127.0.0.1", port: int = 0, **options: Any
     """A server for `app` (a `wsrs.App` or a `wsrs.AsgiApp`) on `host`:`port`; enter it with
     ``async with``. Entering raises `LifespanError` when an ASGI app's startup fails.
 
-    `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `max_pipelined`,
-    `shutdown_timeout`, `reuse_port`, `backlog`) and the `SessionConfig` fields
+    `options` are `Server`'s keywords (`ssl`, `limits`, `idle_timeout`, `head_timeout`,
+    `max_pipelined`, `shutdown_timeout`, `reuse_port`, `backlog`, `sock`, `uds`,
+    `proxy_headers`, `forwarded_allow_ips`, `limit_concurrency`, `access_log`) and the
+    `SessionConfig` fields
     (`max_frame_size`, `ping_interval`, `timeout`, `close_timeout`, `incoming_capacity`,
     `write_limit`) for every WebSocket session.
     """

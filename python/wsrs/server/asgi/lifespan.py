@@ -49,8 +49,10 @@ class _Lifespan:
         try:
             await self._app(scope, self._receive, self._send)
         except Exception as error:
-            if not self.startup.set(error):
+            if not self.startup.set(error) and self.startup.result() == _COMPLETE:
                 logger.exception("the ASGI app's lifespan failed")
+            else:  # the startup failure it raises is what serve() reports
+                logger.debug("the ASGI app's lifespan startup raised %r", error)
         finally:
             self.startup.set(None)
             self.finished.set(None)

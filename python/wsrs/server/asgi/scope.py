@@ -76,6 +76,14 @@ def websocket_scope(
     return scope
 
 
+_SCHEMES = {
+    ("http", False): "http",
+    ("http", True): "https",
+    ("websocket", False): "ws",
+    ("websocket", True): "wss",
+}
+
+
 def _scope(
     kind: str,
     request: Request,
@@ -87,12 +95,9 @@ def _scope(
     head = request.head
     path, raw_path, query = _paths(head.target, root_path)
     tls = request.tls
-    if tls is None:
-        scheme = "http" if kind == "http" else "ws"
-        extensions = {**extensions}
-    else:
-        scheme = "https" if kind == "http" else "wss"
-        extensions = {**extensions, "tls": tls_extension(tls)}
+    secure = request.scheme == "https"  # TLS here, or at a trusted proxy (`proxy_headers`)
+    scheme = _SCHEMES[kind, secure]
+    extensions = {**extensions} if tls is None else {**extensions, "tls": tls_extension(tls)}
     return {
         "type": kind,
         "asgi": {**ASGI_VERSION},
