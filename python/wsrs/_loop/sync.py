@@ -20,6 +20,8 @@ from typing import Any, Generic, Protocol, TypeVar
 import anyio
 import anyio.abc
 
+from wsrs.exceptions import UnsupportedEventLoop
+
 T = TypeVar("T")
 
 logger = logging.getLogger("wsrs")
@@ -35,6 +37,24 @@ def running_trio() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def require_supported_loop(api: str) -> None:
+    """Raise `UnsupportedEventLoop` unless called from a trio task or a running asyncio loop.
+
+    The transport is asyncio's own (any asyncio loop: the default, uvloop, Windows' proactor) or
+    trio's sockets; anything else (curio, a hand-rolled coroutine runner, a thread without a loop)
+    would otherwise fail later with an error about asyncio internals.
+    """
+    if running_trio():
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise UnsupportedEventLoop(
+            f"{api} runs on asyncio (with or without uvloop) or trio, and neither is running"
+            " here: start it with asyncio.run, trio.run or anyio.run"
+        ) from None
 
 
 @asynccontextmanager

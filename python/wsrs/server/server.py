@@ -27,7 +27,15 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSStream
 
-from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
+from wsrs._loop.sync import (
+    Deferred,
+    Spawn,
+    new_parking,
+    require_supported_loop,
+    running_trio,
+    spawner,
+    task_group,
+)
 from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
@@ -139,6 +147,7 @@ class Server:
         return self._port
 
     async def __aenter__(self) -> Server:
+        require_supported_loop("wsrs.serve")
         self._timers = Timers()
         self._gone = new_parking()
         self._stop = Deferred[None]()
