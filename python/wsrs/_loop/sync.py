@@ -68,8 +68,13 @@ async def task_group() -> AsyncIterator[anyio.abc.TaskGroup]:
         async with anyio.create_task_group() as group:
             yield group
     except BaseExceptionGroup as errors:
-        if len(errors.exceptions) == 1:
-            raise errors.exceptions[0] from None
+        # Nested groups of one (a trio nursery's inside ours) unwrap too: a KeyboardInterrupt
+        # that lands in a spawned task comes out as a KeyboardInterrupt.
+        lone: BaseException = errors
+        while isinstance(lone, BaseExceptionGroup) and len(lone.exceptions) == 1:
+            lone = lone.exceptions[0]
+        if lone is not errors:
+            raise lone from None
         raise
 
 
