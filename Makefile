@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
 export PYO3_PYTHON := $(abspath $(PY))
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -51,6 +52,31 @@ lint: build
 	ruff format --check python tests benches
 	mypy
 	$(PY) -m mypy.stubtest wsrs._wsrs --allowlist .mypy-stubtest-allowlist
+
+.PHONY: wheel  ## Build the release wheel and the sdist into dist/ and check their metadata
+wheel: $(STAMP)
+	rm -rf dist
+	maturin build --release --sdist --out dist --quiet
+	$(PY) -m twine check --strict dist/*
+
+.PHONY: test-wheel  ## Build the wheel, then run the test suite against it in a fresh venv
+test-wheel: system-deps wheel
+	.ci/test-installed dist/wsrs-*.whl
+
+.PHONY: test-sdist  ## Build a wheel from the sdist alone, then run the test suite against it
+test-sdist: system-deps $(STAMP)
+	@ls dist/wsrs-*.tar.gz >/dev/null 2>&1 || $(MAKE) wheel
+	.ci/test-sdist dist/wsrs-*.tar.gz
+
+$(DOCS_STAMP): requirements/docs.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements/docs.txt
+	touch $@
+
+# Material for MkDocs prints a banner about its end of life (May 2027; Zensical, its successor,
+# reads this mkdocs.yml); it is not a warning of this build, which --strict turns into errors.
+.PHONY: docs  ## Build the documentation site into site/ (warnings are errors)
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 .PHONY: format  ## Format Rust and Python sources
 format: $(STAMP)
@@ -105,7 +131,7 @@ fuzz:
 
 .PHONY: clean  ## Remove build products and the virtual environment
 clean:
-	rm -rf target fuzz/target $(VENV) python/wsrs/*.so
+	rm -rf target fuzz/target dist site $(VENV) python/wsrs/*.so
 
 .PHONY: help  ## List the targets
 help:

@@ -4,6 +4,7 @@ Redis servers for the broker tests."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -21,7 +22,11 @@ BACKENDS = [
     pytest.param(("asyncio", {"use_uvloop": False}), id="asyncio"),
     pytest.param(("trio", {}), id="trio"),
 ]
-UVLOOP = pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop")
+UVLOOP = pytest.param(
+    ("asyncio", {"use_uvloop": True}),
+    id="uvloop",
+    marks=pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows"),
+)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -27,6 +27,17 @@ async def serving(app: App, **options: Any) -> AsyncIterator[Server]:
         yield server
 
 
+@asynccontextmanager
+async def tcp_pair() -> AsyncIterator[tuple[anyio.abc.SocketStream, anyio.abc.SocketStream]]:
+    """Two ends of one real TCP connection on 127.0.0.1."""
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        client = await anyio.connect_tcp("127.0.0.1", port)
+        server = await listener.listeners[0].accept()  # type: ignore[attr-defined]
+        async with client, server:
+            yield client, server
+
+
 def websocket_app(
     handler: Callable[[DefaultWebSocketSession], Awaitable[None]], path: str = "/ws"
 ) -> App:

@@ -36,6 +36,7 @@ from wsrs.exceptions import (
     PayloadTooBig,
     ProtocolError,
     RemoteProtocolError,
+    UnsupportedEventLoop,
     WsrsError,
 )
 from wsrs.http import (
@@ -139,6 +140,7 @@ __all__ = [
     "TimeoutQueue",
     "Timers",
     "Topics",
+    "UnsupportedEventLoop",
     "UploadFile",
     "WebSocketSession",
     "WsrsError",

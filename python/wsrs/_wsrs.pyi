@@ -667,6 +667,9 @@ def encode_chunk(data: BytesLike) -> bytes:
 def encode_last_chunk(trailers: Sequence[tuple[str, str]] = ()) -> bytes:
     """``0`` CRLF, the trailer fields, CRLF."""
 
+def form_decode(data: BytesLike) -> bytes:
+    """`data` with ``+`` as a space and ``%XX`` as its byte; any other ``%`` is kept as sent."""
+
 @final
 class ChunkedDecoder:
     """Decodes one chunked body (RFC 9112 §7.1) as it arrives; bytes after its end are kept."""

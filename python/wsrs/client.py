@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.abc
 
-from wsrs._loop.sync import Deferred, running_trio, task_group
+from wsrs._loop.sync import Deferred, require_supported_loop, running_trio, task_group
 from wsrs._loop.timers import Timers
 from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import HttpLimits, ResponseHead, encode_request_head, parse_response_head
@@ -52,6 +52,7 @@ async def connect(
     `session` takes the `SessionConfig` fields (`max_frame_size`, `ping_interval`, `timeout`,
     `close_timeout`, `incoming_capacity`, `write_limit`, `compression`).
     """
+    require_supported_loop("wsrs.connect")
     config = SessionConfig(**session)
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:

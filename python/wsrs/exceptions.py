@@ -9,6 +9,7 @@ WsrsError
 │       └── MultipartError      a multipart body broke RFC 2046 / 7578 or a limit (400 / 413 / 415)
 ├── HandshakeError              the opening handshake failed; .status, .headers, .body
 ├── BrokerUnavailable           a publish could not be taken: the broker is away or its queue full
+├── UnsupportedEventLoop        serve/connect called outside asyncio (or uvloop) and trio
 ├── ConnectionClosed            raised by session I/O once closed; .sent, .received
 │   ├── ConnectionClosedOK      both sides agreed on 1000 or 1001 (or an empty Close)
 │   └── ConnectionClosedError   anything else, including 1006 when the transport dropped
@@ -41,6 +42,7 @@ __all__ = [
     "PayloadTooBig",
     "ProtocolError",
     "RemoteProtocolError",
+    "UnsupportedEventLoop",
     "WsrsError",
 ]
 
@@ -113,6 +115,10 @@ class HandshakeError(WsrsError):
 class BrokerUnavailable(WsrsError):
     """A publish was refused at once: the broker is not connected (and queues nothing, or its
     queue is full) or not running. Nothing of the message was sent."""
+
+
+class UnsupportedEventLoop(WsrsError, RuntimeError):
+    """wsrs was asked to run where its transport cannot: neither an asyncio loop nor trio."""
 
 
 class ConnectionClosed(WsrsError):

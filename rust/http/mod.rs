@@ -6,7 +6,8 @@
 //!   (`body`, `chunked`), and ends. Pipelining, pausing after an upgrade, and limits live there.
 //! - `chunked::ChunkedDecoder` decodes one chunked body on its own.
 //! - `multipart::MultipartScanner` reads a multipart body (RFC 2046, RFC 7578), its part headers
-//!   read by the same field-line scanner as a head.
+//!   read by the same field-line scanner as a head; `urlencoded::form_decode` decodes a form's
+//!   names and values.
 //! - `encode` writes response heads, whole small responses, request heads, chunks and last
 //!   chunks; `response::parse_response_head` reads a handshake response.
 //!
@@ -25,6 +26,7 @@ pub mod parser;
 pub mod request;
 pub mod response;
 mod scan;
+pub mod urlencoded;
 
 #[cfg(test)]
 mod tests;

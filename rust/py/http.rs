@@ -1,5 +1,6 @@
 //! Bindings for the HTTP codecs: limits, the request parser and its events, the chunked decoder,
-//! the multipart parser and its events, the head encoders and the response-head parser.
+//! the multipart parser and its events, the head encoders, the response-head parser and the
+//! urlencoded form decoder.
 //!
 //! Each `feed` is one Rust call per socket read and returns a list. Body bytes are copied once,
 //! from the caller's buffer straight into the `bytes` handed out, and the pieces of one body that
@@ -11,6 +12,7 @@ mod multipart;
 mod request;
 mod response;
 mod text;
+mod urlencoded;
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
@@ -40,6 +42,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(response::encode_request_head, m)?)?;
     m.add_function(wrap_pyfunction!(chunked::encode_chunk, m)?)?;
     m.add_function(wrap_pyfunction!(chunked::encode_last_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(urlencoded::form_decode, m)?)?;
     Ok(())
 }
 

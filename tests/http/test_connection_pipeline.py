@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import anyio
 import anyio.abc
 import pytest
 
-from tests.helpers import read_until_closed
+from tests.helpers import read_until_closed, tcp_pair
 from wsrs import (
     RemoteProtocolError,
     Request,
@@ -22,17 +21,6 @@ from wsrs import (
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@asynccontextmanager
-async def tcp_pair() -> AsyncIterator[tuple[anyio.abc.SocketStream, anyio.abc.SocketStream]]:
-    """Two ends of one real TCP connection on 127.0.0.1."""
-    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
-        port = listener.extra(anyio.abc.SocketAttribute.local_port)
-        client = await anyio.connect_tcp("127.0.0.1", port)
-        server = await listener.listeners[0].accept()  # type: ignore[attr-defined]
-        async with client, server:
-            yield client, server
 
 
 async def test_pipeline_over_byte_streams_answers_in_order_and_times_out_when_idle() -> None:

@@ -6,6 +6,7 @@ import anyio
 import anyio.abc
 import pytest
 
+from tests.helpers import tcp_pair
 from tests.http.multipart_bodies import RFC_2046, RFC_7578, field, form_body
 from wsrs import (
     Epilogue,
@@ -96,6 +97,25 @@ async def test_nothing_is_read_ahead_of_the_consumer() -> None:
     assert await following.read() == b"y"
     with pytest.raises(anyio.ClosedResourceError):
         await part.receive()
+
+
+async def test_a_cancelled_skip_goes_on_where_it_stopped() -> None:
+    body = form_body("b", [([field("big")], b"x" * 100_000), ([field("next")], b"y")])
+    async with tcp_pair() as (client, server):
+        reader = parse_multipart(server, boundary="b")
+        await client.send(body[:1000])
+        part = await reader.__anext__()
+        assert isinstance(part, MultipartPart)
+        with anyio.move_on_after(0.05) as scope:
+            await reader.__anext__()  # skips "big", then waits for the rest of it
+        assert scope.cancelled_caught
+        await client.send(body[1000:])
+        following = await reader.__anext__()
+        assert isinstance(following, MultipartPart)
+        assert following.name == "next"
+        assert await following.read() == b"y"
+        with pytest.raises(anyio.ClosedResourceError):
+            await part.receive()
 
 
 async def test_receive_honours_max_bytes_and_read_a_limit() -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.abc
+
+from wsrs.exceptions import UnsupportedEventLoop
 
 T = TypeVar("T")
 
@@ -37,6 +39,24 @@ def running_trio() -> bool:
     return True
 
 
+def require_supported_loop(api: str) -> None:
+    """Raise `UnsupportedEventLoop` unless called from a trio task or a running asyncio loop.
+
+    The transport is asyncio's own (any asyncio loop: the default, uvloop, Windows' proactor) or
+    trio's sockets; anything else (curio, a hand-rolled coroutine runner, a thread without a loop)
+    would otherwise fail later with an error about asyncio internals.
+    """
+    if running_trio():
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise UnsupportedEventLoop(
+            f"{api} runs on asyncio (with or without uvloop) or trio, and neither is running"
+            " here: start it with asyncio.run, trio.run or anyio.run"
+        ) from None
+
+
 @asynccontextmanager
 async def task_group() -> AsyncIterator[anyio.abc.TaskGroup]:
     """An anyio task group that lets a lone exception out as itself, not in an exception group.
@@ -48,8 +68,13 @@ async def task_group() -> AsyncIterator[anyio.abc.TaskGroup]:
         async with anyio.create_task_group() as group:
             yield group
     except BaseExceptionGroup as errors:
-        if len(errors.exceptions) == 1:
-            raise errors.exceptions[0] from None
+        # Nested groups of one (a trio nursery's inside ours) unwrap too: a KeyboardInterrupt
+        # that lands in a spawned task comes out as a KeyboardInterrupt.
+        lone: BaseException = errors
+        while isinstance(lone, BaseExceptionGroup) and len(lone.exceptions) == 1:
+            lone = lone.exceptions[0]
+        if lone is not errors:
+            raise lone from None
         raise
 
 
@@ -122,8 +147,8 @@ def clock() -> Callable[[], float]:
 class Parking(Protocol):
     """Tasks park here with `await park()` until `wake()`; cancellation unparks cleanly."""
 
-    async def park(self) -> None:
-        """Wait until the next `wake()`."""
+    def park(self) -> Awaitable[None]:
+        """Wait until the next `wake()` (await the result)."""
 
     def wake(self) -> None:
         """Wake every parked task; callable from synchronous callbacks."""
@@ -131,31 +156,39 @@ class Parking(Protocol):
 
 def new_parking() -> Parking:
     """A `Parking` for the running event loop (must be called in async context)."""
-    return _TrioParking() if running_trio() else _AsyncioParking()
+    return _TrioParking() if running_trio() else _AsyncioParking(asyncio.get_running_loop())
 
 
 class _AsyncioParking:
-    __slots__ = ("_futures",)
+    """Parked tasks await a bare future of the loop the parking was made in.
 
-    def __init__(self) -> None:
+    `park` hands out the future itself, so a wake-up resumes the waiter with no coroutine of ours
+    in between, and the loop is looked up once, not per wait (on Python 3.11 every
+    `asyncio.get_running_loop()` is a `getpid()` system call). A cancelled waiter's future is
+    done, so `wake` skips it, and the next `park` drops it.
+    """
+
+    __slots__ = ("_futures", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self._futures: list[asyncio.Future[None]] = []
 
-    async def park(self) -> None:
-        future = asyncio.get_running_loop().create_future()
-        self._futures.append(future)
-        try:
-            await future
-        finally:
-            if not future.done():
-                self._futures.remove(future)
+    def park(self) -> asyncio.Future[None]:
+        futures = self._futures
+        if futures:
+            futures[:] = [future for future in futures if not future.done()]
+        future = self._loop.create_future()
+        futures.append(future)
+        return future
 
     def wake(self) -> None:
         futures = self._futures
         if futures:
-            self._futures = []
             for future in futures:
                 if not future.done():
                     future.set_result(None)
+            futures.clear()
 
 
 class _TrioParking:
@@ -179,10 +212,10 @@ class _TrioParking:
     def wake(self) -> None:
         tasks = self._tasks
         if tasks:
-            self._tasks = []
             reschedule = self._lowlevel.reschedule
             for task in tasks:
                 reschedule(task)
+            tasks.clear()
 
 
 class Deferred(Generic[T]):

@@ -44,7 +44,12 @@ from wsrs._wsrs import (
     encode_response,
     encode_response_head,
 )
-from wsrs.exceptions import ClientDisconnected, ConnectionClosedError, RemoteProtocolError
+from wsrs.exceptions import (
+    ClientDisconnected,
+    ConnectionClosed,
+    ConnectionClosedError,
+    RemoteProtocolError,
+)
 from wsrs.http._writer import NO_BODY_STATUSES, Responder, ResponseWriter
 from wsrs.http.messages import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 
@@ -340,11 +345,10 @@ class HttpConnection:
             result = self._handler(request)
         except _CLIENT_FAULTS as error:
             # The client's fault (a malformed or oversized form ...): answered, not logged as ours.
-            logger.debug("refused %r: %s", request, error)
             exchange.keep_alive = False
-            result = _refusal(_fault_status(error))
-        except Exception:
-            logger.exception("HTTP handler failed for %r", request)
+            result = self._client_fault(request, error)
+        except Exception as error:
+            self._log_failure("HTTP handler failed", request, error)
             result = _internal_error()
         if type(result) is Response and type(result.body) is bytes and result.upgrade is None:
             exchange.response = result
@@ -448,11 +452,10 @@ class HttpConnection:
             if response.upgrade is not None and response.status != 101:
                 raise ValueError("an upgrade response must have status 101")
         except _CLIENT_FAULTS as error:
-            logger.debug("refused %r: %s", exchange.request, error)
             exchange.keep_alive = False
-            response = _refusal(_fault_status(error))
-        except Exception:
-            logger.exception("HTTP handler failed for %r", exchange.request)
+            response = self._client_fault(exchange.request, error)
+        except Exception as error:
+            self._log_failure("HTTP handler failed", exchange.request, error)
             response = _internal_error()
         exchange.response = response
         if exchange.fixed:
@@ -479,11 +482,11 @@ class HttpConnection:
         except ClientDisconnected:
             pass
         except _CLIENT_FAULTS as error:
-            logger.debug("streaming the response to %r ended: %s", exchange.request, error)
+            self._client_fault(exchange.request, error)
             self.abort()
             return
-        except Exception:
-            logger.exception("streaming the response to %r failed", exchange.request)
+        except Exception as error:
+            self._log_failure("streaming the response failed", exchange.request, error)
             self.abort()
         finally:
             await _close_body(response)
@@ -514,6 +517,24 @@ class HttpConnection:
         self._retire(exchange)
         self._advance()
         self._flush()
+
+    def _client_fault(
+        self, request: Request | None, error: RemoteProtocolError | ConnectionClosedError
+    ) -> Response:
+        """The answer to a handler failing on the client's fault, noted at debug level only."""
+        if self._lost:
+            logger.debug("%r: the client went away (%s)", request, error)
+        else:
+            logger.debug("refused %r: %s", request, error)
+        return _refusal(_fault_status(error))
+
+    def _log_failure(self, what: str, request: Request | None, error: Exception) -> None:
+        """Log a failure as ours, unless the client went away under it (a reset in the middle
+        of its body): that is the client's doing, noted at debug level."""
+        if self._lost and isinstance(error, ConnectionClosed):
+            logger.debug("%s for %r: the client went away (%s)", what, request, error)
+        else:
+            logger.error("%s for %r", what, request, exc_info=error)
 
     def _advance(self) -> None:
         """Write every ready response at the head of the queue, then see what comes next."""

@@ -325,7 +325,11 @@ class Request:
         return self.body
 
     async def read(self, limit: int | None = None) -> bytes:
-        """The whole body; `PayloadTooBig` (413) once it goes over `limit` bytes."""
+        """The whole body; `PayloadTooBig` (413) once it goes over `limit` bytes, or before
+        reading (and before any ``100 Continue``) when its Content-Length already does."""
+        declared = self._head.content_length
+        if limit is not None and declared is not None and declared > limit:
+            raise PayloadTooBig(f"request body of {declared} bytes, over {limit}", None, 413)
         parts = []
         size = 0
         async for chunk in self.body:

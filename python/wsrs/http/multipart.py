@@ -104,8 +104,8 @@ class MultipartReader:
     async def __anext__(self) -> Preamble | MultipartPart | Epilogue:
         current = self._current
         if current is not None:
+            await current.aclose()  # if cancelled, the next call goes on skipping
             self._current = None
-            await current.aclose()
         event = await self._next_event()
         if event is None:
             raise StopAsyncIteration
@@ -203,13 +203,24 @@ class MultipartPart(anyio.abc.ByteReceiveStream):
         """Skip the rest of the content (read from the stream, not kept); `receive` then fails."""
         self._closed = True
         self._pending = b""
-        if not self._ended:
-            self._ended = True
-            while await self._reader._next_content() is not None:
-                pass
+        while not self._ended:
+            if await self._reader._next_content() is None:
+                self._ended = True
 
     def __repr__(self) -> str:
         return f"<MultipartPart name={self.name!r} filename={self.filename!r}>"
+
+
+def body_content_type(headers: Headers) -> str | None:
+    """The one ``Content-Type`` of a message; `MultipartError` (400) when it has two.
+
+    Content-Type is a singleton field (RFC 9110 §8.3): with two boundaries, a proxy that reads
+    the last could see other parts than wsrs, which would read the first.
+    """
+    values = headers.get_all("Content-Type")
+    if len(values) > 1:
+        raise MultipartError("message with two Content-Type fields", None, 400)
+    return values[0] if values else None
 
 
 @overload
@@ -269,7 +280,7 @@ def parse_multipart(
         length = content_length
     elif headers_or_content_type is not None:
         headers = headers_or_content_type
-        content_type = headers.get("Content-Type")
+        content_type = body_content_type(headers)
         if content_type is None:
             raise MultipartError("multipart body without a Content-Type", None, 415)
         parser = MultipartParser.from_content_type(content_type, limits=limits)

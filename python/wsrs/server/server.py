@@ -27,7 +27,15 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSStream
 
-from wsrs._loop.sync import Deferred, Spawn, new_parking, running_trio, spawner, task_group
+from wsrs._loop.sync import (
+    Deferred,
+    Spawn,
+    new_parking,
+    require_supported_loop,
+    running_trio,
+    spawner,
+    task_group,
+)
 from wsrs._loop.timers import TimeoutQueue, Timers
 from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
@@ -35,7 +43,7 @@ from wsrs.broker.base import Broker
 from wsrs.broker.hub import Hub
 from wsrs.exceptions import ConnectionClosed, HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
-from wsrs.http._writer import Responder
+from wsrs.http._writer import Responder, ResponseWriter
 from wsrs.http.messages import Request, Response
 from wsrs.server.app import ServerApp, WebSocketRoute
 from wsrs.server.listeners import bind_unix, remove_unix
@@ -139,6 +147,7 @@ class Server:
         return self._port
 
     async def __aenter__(self) -> Server:
+        require_supported_loop("wsrs.serve")
         self._timers = Timers()
         self._gone = new_parking()
         self._stop = Deferred[None]()
@@ -354,9 +363,26 @@ class Server:
         if self._limit_concurrency is not None and self._live > self._limit_concurrency:
             return Response.text("Service Unavailable\n", 503, [("Connection", "close")])
         answer = self.app.http_route(request)
+        if type(answer) is Responder:
+            return self._counting(answer)
         if isinstance(answer, WebSocketRoute):
             return self._handshake(request, answer)
         return answer
+
+    def _counting(self, responder: Responder) -> Responder:
+        """`responder`, counted as live work while it runs: an ASGI app goes on after its
+        response (background tasks, cleanup), and shutting down waits for it as for a
+        connection, up to `shutdown_timeout`."""
+        run = responder.run
+
+        async def counted(writer: ResponseWriter) -> None:
+            self._live += 1
+            try:
+                await run(writer)
+            finally:
+                self._connection_gone()
+
+        return Responder(counted)
 
     async def _handshake(self, request: Request, route: WebSocketRoute) -> Response:
         try:

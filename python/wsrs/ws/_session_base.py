@@ -239,10 +239,26 @@ class SessionBase(Generic[T]):
 
     async def receive(self) -> T:
         """The next incoming item; `ConnectionClosed` once the session is closed and drained."""
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            end = self._incoming_end
+            assert end is not None
+        raise end
+
+    def __aiter__(self) -> SessionBase[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        """The next item; iteration ends on a normal close and raises on an abnormal one."""
+        # `async for` is the hot path, so `receive` is written in terms of this, not the reverse.
         inbox = self._inbox
         while not inbox:
-            if self._incoming_end is not None:
-                raise self._incoming_end
+            end = self._incoming_end
+            if end is not None:
+                if isinstance(end, ConnectionClosedOK):
+                    raise StopAsyncIteration
+                raise end
             if self._deferred_error is not None:
                 self._fail_protocol(self._deferred_error)
                 continue
@@ -252,16 +268,6 @@ class SessionBase(Generic[T]):
             self._paused_for_inbox = False
             self._update_reading()
         return item
-
-    def __aiter__(self) -> SessionBase[T]:
-        return self
-
-    async def __anext__(self) -> T:
-        """The next item; iteration ends on a normal close and raises on an abnormal one."""
-        try:
-            return await self.receive()
-        except ConnectionClosedOK:
-            raise StopAsyncIteration from None
 
     def set_message_handler(self, handler: Callable[[T], object] | None) -> None:
         """Hand each incoming item to `handler(item)` as soon as it is decoded.

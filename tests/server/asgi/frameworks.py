@@ -2,7 +2,8 @@
 
 Both apps serve: ``/json`` (JSON), ``/items/{id}?q=`` (path and query parameters), ``/stream``
 (a streamed body), ``/file`` (a file, sent with pathsend), ``/background`` (a background task
-after the response), ``/state`` (lifespan state), ``/echo`` (a POST body), and WebSockets:
+after the response), ``/state`` (lifespan state), ``/echo`` (a POST body), ``/form`` (a
+multipart form with a field and a file upload, parsed by the framework), and WebSockets:
 ``/ws`` (subprotocol, echo, close code on "bye"), ``/ws/denied`` (closed before accept) and
 ``/ws/refused`` (the denial-response extension, 401).
 """
@@ -65,6 +66,12 @@ async def check_http(port: int, background_done: anyio.Event) -> None:
 
         echoed = await client.post("/echo", content=b"x" * 200_000)
         assert echoed.content == b"x" * 200_000
+
+        upload = FILE_BYTES * 4
+        form = await client.post(
+            "/form", data={"name": "Zoë"}, files={"upload": ("data.bin", upload, "x/y")}
+        )
+        assert form.json() == {"name": "Zoë", "filename": "data.bin", "size": len(upload)}
 
         assert (await client.get("/missing")).status_code == 404
 

@@ -57,6 +57,12 @@ async def echo(request):
     return HttpResponse(request.body, content_type="application/octet-stream")
 
 
+async def form(request):
+    upload = request.FILES["upload"]
+    size = len(upload.read())
+    return JsonResponse({"name": request.POST["name"], "filename": upload.name, "size": size})
+
+
 def blocking(request):
     return HttpResponse(f"sync view for {request.META['REMOTE_ADDR']}")
 
@@ -66,6 +72,7 @@ urlpatterns = [
     path("items/<int:id>", item),
     path("stream", stream),
     path("echo", echo),
+    path("form", form),
     path("sync", blocking),
 ]
 """
@@ -107,6 +114,11 @@ async def test_a_django_project_serves_its_views(
         echoed = await client.post("/echo", content=b"y" * 300_000)
         assert echoed.content == b"y" * 300_000
         assert (await client.get("/sync")).text == "sync view for 127.0.0.1"
+        upload = bytes(range(256)) * 4000
+        form = await client.post(
+            "/form", data={"name": "Zoë"}, files={"upload": ("a.bin", upload, "x/y")}
+        )
+        assert form.json() == {"name": "Zoë", "filename": "a.bin", "size": len(upload)}
         assert (await client.get("/nowhere")).status_code == 404
         # CommonMiddleware's APPEND_SLASH answers with a redirect, through the same engine
         assert (await client.get("/items/7/")).status_code in (301, 404)

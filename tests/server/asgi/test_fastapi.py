@@ -1,7 +1,7 @@
 """A real FastAPI app served by wsrs, driven by httpx and the websockets client.
 
-FastAPI runs on Starlette and anyio, so the server runs on asyncio, uvloop and trio. Form uploads
-are not tested: they wait for wsrs's multipart support (issue 8), not landed on main yet.
+FastAPI runs on Starlette and anyio, so the server runs on asyncio, uvloop and trio. Forms are
+parsed by FastAPI itself (python-multipart), over wsrs's streamed request body.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import pytest
-from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Form, Request, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
@@ -79,6 +79,10 @@ def fastapi_app(file: Path, background_done: anyio.Event) -> FastAPI:
     @app.post("/echo")
     async def echo(request: Request) -> Response:
         return Response(await request.body())
+
+    @app.post("/form")
+    async def form(name: Annotated[str, Form()], upload: UploadFile) -> dict[str, Any]:
+        return {"name": name, "filename": upload.filename, "size": len(await upload.read())}
 
     app.add_api_websocket_route("/ws", echo_websocket)
     app.add_api_websocket_route("/ws/denied", denied_websocket)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import httpx
 import pytest
 
@@ -74,3 +75,23 @@ async def test_off_mode_never_calls_the_app_for_lifespan() -> None:
 
 async def _hello(scope: Scope, receive: Receive, send: Send) -> None:
     await reply(send, b"hello")
+
+
+async def test_shutting_down_waits_for_work_the_app_does_after_its_response() -> None:
+    finished: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            finished.append("shutdown")
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await reply(send, b"queued")
+        await anyio.sleep(0.2)  # a background task
+        finished.append("background")
+
+    async with serving_asgi(app) as server, httpx.AsyncClient() as client:
+        assert (await client.get(f"http://127.0.0.1:{server.port}/")).text == "queued"
+    assert finished == ["background", "shutdown"]

@@ -1,7 +1,7 @@
 """A real Starlette app served by wsrs, driven by httpx and the websockets client.
 
-Starlette runs on anyio, so the server runs on asyncio, uvloop and trio. Form uploads are not
-tested: they wait for wsrs's multipart support (issue 8), not landed on main yet.
+Starlette runs on anyio, so the server runs on asyncio, uvloop and trio. Forms are parsed by
+Starlette itself (python-multipart), over wsrs's streamed request body.
 """
 
 from __future__ import annotations
@@ -70,6 +70,13 @@ def starlette_app(file: Path, background_done: anyio.Event) -> Starlette:
     async def echo(request: Request) -> Response:
         return Response(await request.body())
 
+    async def form(request: Request) -> Response:
+        async with request.form() as fields:
+            upload = fields["upload"]
+            assert not isinstance(upload, str)
+            size = len(await upload.read())
+            return JSONResponse({"name": fields["name"], "filename": upload.filename, "size": size})
+
     return Starlette(
         routes=[
             Route("/json", json),
@@ -79,6 +86,7 @@ def starlette_app(file: Path, background_done: anyio.Event) -> Starlette:
             Route("/background", background),
             Route("/state", state),
             Route("/echo", echo, methods=["POST"]),
+            Route("/form", form, methods=["POST"]),
             WebSocketRoute("/ws", echo_websocket),
             WebSocketRoute("/ws/denied", denied_websocket),
             WebSocketRoute("/ws/refused", refused_websocket),

@@ -98,12 +98,14 @@ def _scope(
     secure = request.scheme == "https"  # TLS here, or at a trusted proxy (`proxy_headers`)
     scheme = _SCHEMES[kind, secure]
     extensions = {**extensions} if tls is None else {**extensions, "tls": tls_extension(tls)}
+    server = request.local_address
+    client = request.remote_address
     return {
         "type": kind,
-        "asgi": {**ASGI_VERSION},
+        "asgi": {"version": ASGI_VERSION["version"], "spec_version": ASGI_VERSION["spec_version"]},
         "http_version": head.version,
-        "server": _address(request.local_address),
-        "client": _address(request.remote_address),
+        "server": server[:2] if type(server) is tuple else _address(server),
+        "client": client[:2] if type(client) is tuple else _address(client),
         "scheme": scheme,
         "root_path": root_path,
         "path": path,
