@@ -22,6 +22,8 @@ pytestmark = pytest.mark.anyio
 SENDS = int(os.environ.get("SOAK_SENDS", "1500"))
 SEED = int(os.environ.get("SOAK_SEED", "7692"))
 END = "end of the soak"
+PONG_WAIT = 120.0
+"""Pings go every 5 ms; a pong may wait this long behind the data of a loaded machine."""
 WORDS = ["deflate ", "window ", "frame ", "ping ", "é ", "✓ ", '{"n": ', "42, "]
 
 
@@ -90,10 +92,16 @@ async def test_random_cancellations_never_corrupt_a_message() -> None:
 
     compression = Deflate(min_size=64)
     async with serving(
-        websocket_app(echo), ping_interval=0.005, write_limit=16 * 1024, compression=compression
+        websocket_app(echo),
+        ping_interval=0.005,
+        timeout=PONG_WAIT,
+        write_limit=16 * 1024,
+        compression=compression,
     ) as server:
         url = f"ws://127.0.0.1:{server.port}/ws"
-        async with connect(url, ping_interval=0.005, compression=compression) as ws:
+        async with connect(
+            url, ping_interval=0.005, timeout=PONG_WAIT, compression=compression
+        ) as ws:
             shrink_socket_buffers(ws)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(read, ws)
