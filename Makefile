@@ -84,6 +84,22 @@ format: $(STAMP)
 	ruff check --fix-only python tests benches
 	ruff format python tests benches
 
+.PHONY: autobahn  ## The whole Autobahn suite with compression (12.*, 13.*), server and client, asyncio and trio
+autobahn: build
+	AUTOBAHN=full $(PY) -m pytest tests/ws/test_autobahn.py --timeout 7200 -v
+
+.PHONY: bench-autobahn  ## The whole Autobahn suite against wsrs and websockets: verdict counts and run times
+bench-autobahn: build
+	$(PY) -m benches.autobahn
+
+.PHONY: bench-zlib  ## Memory per idle zlib context and speed: stock zlib against zlib-rs
+bench-zlib:
+	cargo run --release --quiet --manifest-path benches/zlib_contexts/Cargo.toml
+
+.PHONY: soak-compression  ## 100 000 compressed sends cancelled at random, with pings and fragments, asyncio and trio
+soak-compression: build
+	SOAK_SENDS=100000 $(PY) -m pytest tests/ws/session/test_compression_soak.py --timeout 3600 -s -v
+
 .PHONY: demo  ## Build and start the demo server on http://$(HOST):$(PORT)/
 demo: build
 	$(PY) -m wsrs serve --host $(HOST) --port $(PORT)
@@ -95,11 +111,12 @@ bench: system-deps build
 	$(PY) -m benches.multipart
 	$(PY) -m benches.roundtrip
 	$(PY) -m benches.http_server
+	$(PY) -m benches.deflate
 	$(PY) -m benches.asgi_server
 	$(PY) -m benches.broadcast
 
-.PHONY: soak  ## Fan-out at full size: 10 000 sessions; two servers, 1 000 sessions, 10 000 messages
-soak: system-deps build
+.PHONY: soak  ## Fan-out at full size (10 000 sessions; two servers) and 100 000 compressed sends cancelled at random
+soak: system-deps build soak-compression
 	WSRS_FANOUT_SESSIONS=10000 WSRS_FANOUT_MESSAGES=100 $(PY) -m pytest tests/ws/test_broadcast_fanout.py
 	WSRS_CLUSTER_SESSIONS=1000 WSRS_CLUSTER_MESSAGES=10000 $(PY) -m pytest tests/broker/test_redis_processes.py
 

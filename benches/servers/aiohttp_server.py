@@ -7,6 +7,8 @@ The echo handler is the documented ``web.WebSocketResponse`` loop, with ``compre
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -19,15 +21,25 @@ from benches._harness import (
 )
 
 
-async def echo(request: web.Request) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(compress=False, max_msg_size=MAX_MESSAGE_SIZE)
-    await ws.prepare(request)
-    async for msg in ws:
-        if msg.type == WSMsgType.BINARY:
-            await ws.send_bytes(msg.data)
-        elif msg.type == WSMsgType.TEXT:
-            await ws.send_str(msg.data)
-    return ws
+def echo_handler(
+    *, compress: bool
+) -> Callable[[web.Request], Coroutine[Any, Any, web.WebSocketResponse]]:
+    """The echo handler, with permessage-deflate accepted or not."""
+
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(compress=compress, max_msg_size=MAX_MESSAGE_SIZE)
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type == WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+            elif msg.type == WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+        return ws
+
+    return echo
+
+
+echo = echo_handler(compress=False)
 
 
 async def hello(request: web.Request) -> web.Response:

@@ -211,6 +211,13 @@ class FrameDecoder:
     comes out whole as one final `Frame` with those bits (its payload is the extension's to
     decode, so it is not checked as UTF-8). In raw mode, continuation frames carry the type of
     their message's first frame, and `max_frame_size` limits frames only.
+
+    With `deflate`, a message whose first frame has RSV1 is inflated as it arrives and comes out
+    as a plain `str` or `bytes`: the output is capped at `max_frame_size` as it is produced (a
+    `PayloadTooBig`, 1009, before the memory is spent), text is checked as UTF-8 as it is
+    inflated (1007), and data that is not DEFLATE, or that does not end between two blocks, fails
+    with 1002. The compressed bytes are capped at `max_frame_size` too. Large pieces are inflated
+    with the GIL released.
     """
 
     def __new__(
@@ -220,12 +227,16 @@ class FrameDecoder:
         max_frame_size: int = ...,
         reassemble: bool = True,
         allowed_rsv: int = 0,
+        deflate: PerMessageDeflate | None = None,
     ) -> FrameDecoder:
         """`client` is True when this side is the client (it then refuses masked frames).
 
         `allowed_rsv` holds the RSV bits negotiated extensions use, as in ``(byte0 >> 4) & 7``:
         0x4 is RSV1 (permessage-deflate), 0x2 RSV2, 0x1 RSV3. They are allowed on the first frame
         of a data message only (RFC 7692 §6); ValueError outside 0..=7.
+
+        `deflate` is the permessage-deflate agreement: RSV1 is then allowed and the peer's
+        compressed messages inflated with its window. ValueError in raw mode (`reassemble=False`).
         """
 
     max_frame_size: int
@@ -261,10 +272,32 @@ class FrameEncoder:
     raises `LocalProtocolError`; control frames may go between fragments. Control payloads over
     125 bytes and Close codes that may not be sent (0-999, 1004-1006, 1015-2999, 5000 and up)
     raise `LocalProtocolError` too. A failed call leaves the state as it was.
+
+    With `deflate` (permessage-deflate, RFC 7692), data messages are compressed whole: one
+    DEFLATE stream per message, sync-flushed, the ``00 00 FF FF`` tail removed, RSV1 on the first
+    frame only, the window kept or reset as agreed. `compress` decides per message: True or
+    False as asked, None by the policy (a fragmented message always; a whole one when it has at
+    least `min_size` bytes). Fragments continue their message's choice. Frames built with RSV
+    bits of their own go out as they are. Large payloads are compressed with the GIL released.
     """
 
-    def __new__(cls, *, masking: bool = False) -> FrameEncoder:
-        """`masking` is True on the client side."""
+    def __new__(
+        cls,
+        *,
+        masking: bool = False,
+        deflate: PerMessageDeflate | None = None,
+        client: bool | None = None,
+        level: int = 6,
+        mem_level: int = 8,
+        min_size: int = 0,
+    ) -> FrameEncoder:
+        """`masking` is True on the client side.
+
+        `deflate` is the permessage-deflate agreement; `client` (default: `masking`) says which
+        direction's window and reset rule this side follows. `level` (-1 to 9) and `mem_level`
+        (1 to 9) are zlib's; ValueError outside them. An agreed window of 8 for this side cannot
+        be compressed within: `compression` is then False and everything goes out uncompressed.
+        """
 
     masking: bool
     """Mask every frame with a fresh random key (the client side must)."""
@@ -272,10 +305,19 @@ class FrameEncoder:
     def open_message(self) -> FrameType | None:
         """The type of the fragmented message being sent, if one is open."""
 
-    def encode_text(self, text: str, fin: bool = True) -> bytes:
+    min_size: int
+    """Whole messages shorter than this go uncompressed unless a call asks otherwise."""
+
+    @property
+    def compression(self) -> bool:
+        """True when messages may go out compressed."""
+
+    def encode_text(self, text: str, fin: bool = True, compress: bool | None = None) -> bytes:
         """A Text frame (or a fragment of one when `fin` is False)."""
 
-    def encode_binary(self, data: BytesLike, fin: bool = True) -> bytes:
+    def encode_binary(
+        self, data: BytesLike, fin: bool = True, compress: bool | None = None
+    ) -> bytes:
         """A Binary frame (or a fragment of one when `fin` is False)."""
 
     def encode_ping(self, data: BytesLike = b"") -> bytes:
@@ -287,14 +329,108 @@ class FrameEncoder:
     def encode_close(self, reason: CloseReason | None = None) -> bytes:
         """A Close frame; with no reason its payload is empty."""
 
-    def encode_frame(self, frame: Frame) -> bytes:
-        """Any frame, as it is (a data frame may become a continuation)."""
+    def encode_frame(self, frame: Frame, compress: bool | None = None) -> bytes:
+        """Any frame, as it is (a data frame may become a continuation, or be compressed)."""
 
     def encode_batch(self, items: Sequence[str | BytesLike | Frame]) -> bytes:
         """One `bytes` for a batch: `str` as Text, bytes-like as Binary, `Frame` as it is.
 
-        The batch is all or nothing: when one item is refused, nothing is encoded.
+        Compression follows the policy. The batch is all or nothing: when one item is refused,
+        nothing is encoded.
         """
+
+    def compress(self, message: str | BytesLike) -> Frame:
+        """A whole message compressed into a final `Frame` with RSV1, for `encode_frame`.
+
+        Meant to run on a worker thread for a large message: the GIL is released meanwhile, and
+        any other compressed message of this encoder raises `LocalProtocolError` until it
+        returns (send them after it, in order). `LocalProtocolError` too while a fragmented
+        message is open or when permessage-deflate was not agreed.
+        """
+
+@final
+class PerMessageDeflate:
+    """The permessage-deflate parameters both sides agreed (RFC 7692 §7.1).
+
+    Each direction has a window (``2**bits`` bytes, 8 to 15) and may reset it after every
+    message (no context takeover). The static methods run the negotiation; the configuration
+    keywords they share are windows of 9 to 15 (ValueError otherwise) and the two resets.
+    """
+
+    def __new__(
+        cls,
+        *,
+        server_max_window_bits: int = 15,
+        client_max_window_bits: int = 15,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+    ) -> PerMessageDeflate:
+        """An agreement stated directly (windows 8 to 15)."""
+
+    @property
+    def server_max_window_bits(self) -> int:
+        """The largest window the server compresses with."""
+
+    @property
+    def client_max_window_bits(self) -> int:
+        """The largest window the client compresses with."""
+
+    @property
+    def server_no_context_takeover(self) -> bool:
+        """The server starts every message from an empty window."""
+
+    @property
+    def client_no_context_takeover(self) -> bool:
+        """The client starts every message from an empty window."""
+
+    @staticmethod
+    def negotiate(
+        offers: Sequence[str],
+        *,
+        server_max_window_bits: int = 15,
+        client_max_window_bits: int = 15,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+    ) -> tuple[PerMessageDeflate, str] | None:
+        """The server's side: for the request's ``Sec-WebSocket-Extensions`` values, the
+        agreement and the answer to send for the first offer it can meet, or None.
+
+        Offers with unknown or repeated parameters, values the RFC does not allow, or
+        ``server_max_window_bits=8`` are declined, as is a header that breaks the grammar: the
+        handshake then goes on uncompressed. Windows are limited to the configured ones.
+        """
+
+    @staticmethod
+    def offer(
+        *,
+        server_max_window_bits: int = 15,
+        client_max_window_bits: int = 15,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+    ) -> str:
+        """The client's ``Sec-WebSocket-Extensions`` offer for this configuration."""
+
+    @staticmethod
+    def accept(
+        answers: Sequence[str],
+        *,
+        server_max_window_bits: int = 15,
+        client_max_window_bits: int = 15,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+    ) -> PerMessageDeflate | None:
+        """The client's side: the agreement the server's ``Sec-WebSocket-Extensions`` values
+        state for the offer `offer` made with this configuration, or None for no extension.
+
+        `HandshakeError` (status 101) for an answer the client must refuse: another extension,
+        permessage-deflate twice, unknown or repeated parameters, bad values, a window over the
+        one offered, or a reset asked for and not granted.
+        """
+
+    def __eq__(self, other: object, /) -> bool:
+        """Equal to a `PerMessageDeflate` with the same four parameters."""
+
+    def __hash__(self) -> int: ...
 
 def apply_mask(data: BytesLike, key: BytesLike) -> bytes:
     """`data` XOR-ed with the 4-byte `key`, repeated; ValueError for another key length."""

@@ -50,7 +50,7 @@ async def connect(
     """Connect to `url` and yield the session once the opening handshake succeeded.
 
     `session` takes the `SessionConfig` fields (`max_frame_size`, `ping_interval`, `timeout`,
-    `close_timeout`, `incoming_capacity`, `write_limit`).
+    `close_timeout`, `incoming_capacity`, `write_limit`, `compression`).
     """
     require_supported_loop("wsrs.connect")
     config = SessionConfig(**session)
@@ -76,14 +76,19 @@ async def connect(
             with anyio.fail_after(open_timeout):
                 transport = await _open(tg, reader, host, port, context)
                 request_headers = client_headers(
-                    authority, key, subprotocols=subprotocols, origin=origin, extra=headers
+                    authority,
+                    key,
+                    subprotocols=subprotocols,
+                    origin=origin,
+                    extra=headers,
+                    compression=config.compression,
                 )
                 transport.write(encode_request_head("GET", target, request_headers))
                 head = await reader.result
             if isinstance(head, HandshakeError):
                 raise head
             body = reader.after_head()[:_BODY_SAMPLE]
-            subprotocol = check_response(head, key, subprotocols, body)
+            subprotocol, deflate = check_response(head, key, subprotocols, body, config.compression)
         except BaseException as error:
             if transport is not None:
                 transport.abort()
@@ -97,6 +102,7 @@ async def connect(
             config=config,
             timers=timers,
             subprotocol=subprotocol,
+            deflate=deflate,
         )
         ws.response = head
         reader.hand_over(ws, transport)

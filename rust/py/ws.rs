@@ -1,5 +1,6 @@
 //! Bindings for the WebSocket codec: `FrameType`, `CloseCode`, `CloseReason` and `apply_mask`
-//! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`.
+//! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`, `PerMessageDeflate`
+//! in `deflate`.
 //!
 //! Bytes-like arguments: a `bytes` is read in place; any other buffer (bytearray, memoryview) is
 //! copied first, because Python code run by an allocation (a finalizer) could change it while
@@ -14,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
 mod codec;
+mod deflate;
 mod frame;
 
 use crate::py::errors::usage_error_to_py;
@@ -21,6 +23,7 @@ use crate::ws::mask::UninitWriter;
 use crate::ws::utf8::{code_point_layout, decode_code_points};
 use crate::ws::{CloseCode, CloseReason, FrameType, UsageError, DEFAULT_MAX_FRAME_SIZE};
 use codec::{PyFrameDecoder, PyFrameEncoder};
+use deflate::PyPerMessageDeflate;
 use frame::PyFrame;
 
 /// The bytes of a bytes-like argument.
@@ -430,5 +433,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFrame>()?;
     m.add_class::<PyFrameDecoder>()?;
     m.add_class::<PyFrameEncoder>()?;
+    m.add_class::<PyPerMessageDeflate>()?;
     m.add_function(wrap_pyfunction!(apply_mask, m)?)
 }

@@ -9,6 +9,10 @@
 //!   across reads, failing at the first impossible byte (1007). A Close reason likewise, and its
 //!   code as soon as its two bytes are in (§7.4, 1002).
 //! - After a Close frame nothing more is decoded (§5.5.1); after a violation neither.
+//! - permessage-deflate (RFC 7692), when enabled: a data message whose first frame has RSV1 is
+//!   inflated as its payload arrives, the output capped at `max_frame_size` (1009) and, for
+//!   text, checked as UTF-8 as it is produced; it comes out as a plain Text or Binary message.
+//!   The compressed bytes are capped at `max_frame_size` too.
 //!
 //! Memory: the decoder never stores raw frame bytes beyond an unfinished header (at most 14
 //! bytes). Payload is unmasked as it arrives into one buffer that holds the message (or, in raw
@@ -17,10 +21,11 @@
 //! it once into its output. Buffers left empty and large after a `feed` are released.
 
 use crate::ws::close::ClosePayloadCheck;
-use crate::ws::error::WsError;
+use crate::ws::deflate::MessageInflater;
+use crate::ws::error::{UsageError, WsError};
 use crate::ws::event::{Event, EventSink, Payload};
 use crate::ws::header::{
-    parse_header, FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD_LEN, MAX_HEADER_LEN,
+    parse_header, FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD_LEN, MAX_HEADER_LEN, RSV1,
 };
 use crate::ws::mask::{extend_masked, mask_copy, rotate_key};
 use crate::ws::opcode::{FrameType, OpCode};
@@ -29,6 +34,10 @@ use crate::ws::utf8::{validate, Utf8Validator};
 /// Buffer capacity kept between two `feed` calls; anything larger is released once empty, so an
 /// idle connection holds almost nothing.
 pub const IDLE_BUFFER_CAPACITY: usize = 1024;
+
+/// Compressed payload pieces at least this big are inflated through [`EventSink::unblocked`]
+/// (with the GIL released, in the bindings).
+pub const UNBLOCK_INFLATE_MIN: usize = 64 * 1024;
 
 /// The frame whose payload is being received.
 #[derive(Debug, Clone, Copy)]
@@ -42,8 +51,28 @@ struct Incoming {
     key: Option<[u8; 4]>,
     len: usize,
     received: usize,
-    /// True when the payload is text to validate (a Text message without extension bits).
-    utf8: bool,
+    body: Body,
+}
+
+/// What the payload of a data frame holds, which decides how it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    /// Bytes to pass on as they are (binary, or text under an extension's bits).
+    Opaque,
+    /// Text to validate as it arrives (a Text message without extension bits).
+    Utf8,
+    /// DEFLATE data to inflate (a message whose first frame had RSV1, when negotiated).
+    Deflate,
+}
+
+impl Incoming {
+    fn utf8(&self) -> bool {
+        self.body == Body::Utf8
+    }
+
+    fn compressed(&self) -> bool {
+        self.body == Body::Deflate
+    }
 }
 
 /// The fragmented data message between its first and its final frame.
@@ -51,6 +80,7 @@ struct Incoming {
 struct OpenMessage {
     frame_type: FrameType,
     rsv: u8,
+    compressed: bool,
 }
 
 /// Decodes RFC 6455 frames for one endpoint; see the module documentation.
@@ -71,6 +101,10 @@ pub struct FrameDecoder {
     close_check: ClosePayloadCheck,
     error: Option<WsError>,
     closed: bool,
+    /// permessage-deflate's decompressor, when negotiated.
+    inflater: Option<Box<MessageInflater>>,
+    /// Compressed bytes received of the message being inflated.
+    compressed_len: usize,
 }
 
 impl FrameDecoder {
@@ -97,7 +131,29 @@ impl FrameDecoder {
             close_check: ClosePayloadCheck::default(),
             error: None,
             closed: false,
+            inflater: None,
+            compressed_len: 0,
         }
+    }
+
+    /// Inflates the messages that carry RSV1 (permessage-deflate), which becomes allowed.
+    ///
+    /// # Errors
+    /// [`UsageError::DeflateNeedsMessages`] for a decoder in raw mode.
+    pub fn enable_deflate(&mut self, inflater: MessageInflater) -> Result<(), UsageError> {
+        if !self.reassemble {
+            return Err(UsageError::DeflateNeedsMessages);
+        }
+        self.rules.allowed_rsv |= RSV1;
+        self.inflater = Some(Box::new(inflater));
+        Ok(())
+    }
+
+    /// Bytes the decompressor keeps between messages (its window), 0 without one.
+    pub fn deflate_memory(&self) -> usize {
+        self.inflater
+            .as_ref()
+            .map_or(0, |inflater| inflater.memory())
     }
 
     /// The cap on one frame and on one reassembled message.
@@ -145,7 +201,15 @@ impl FrameDecoder {
                 Some(frame) => frame,
                 None if input.is_empty() => break,
                 None => match self.next_frame(input) {
-                    Ok(Some(frame)) => frame,
+                    Ok(Some(frame)) => {
+                        if frame.compressed() && !frame.continuation {
+                            self.compressed_len = 0;
+                            if let Some(inflater) = &mut self.inflater {
+                                inflater.begin();
+                            }
+                        }
+                        frame
+                    }
                     Ok(None) => break,
                     Err(err) => {
                         self.fail(err);
@@ -156,6 +220,7 @@ impl FrameDecoder {
             let direct = frame.received == 0
                 && input.len() >= frame.len
                 && !frame.frame_type.is_control()
+                && !frame.compressed()
                 && (!self.reassemble || (frame.fin && self.message.is_none()));
             if direct {
                 let (payload, rest) = input.split_at(frame.len);
@@ -167,7 +232,12 @@ impl FrameDecoder {
             let (chunk, rest) = input.split_at(input.len().min(frame.len - frame.received));
             *input = rest;
             let mut frame = frame;
-            if let Err(err) = self.receive(&frame, chunk) {
+            let received = if frame.compressed() && chunk.len() >= UNBLOCK_INFLATE_MIN {
+                sink.unblocked(|| self.receive(&frame, chunk))
+            } else {
+                self.receive(&frame, chunk)
+            };
+            if let Err(err) = received {
                 self.fail(err);
                 break;
             }
@@ -220,17 +290,27 @@ impl FrameDecoder {
 
     /// Applies the rules on the sequence of frames and on sizes to a new header.
     fn start(&self, header: FrameHeader) -> Result<Incoming, WsError> {
-        let (frame_type, continuation, utf8) = match (header.opcode, self.message) {
-            (OpCode::Continuation, Some(open)) => (
-                open.frame_type,
-                true,
-                open.frame_type == FrameType::Text && open.rsv == 0,
-            ),
+        let (frame_type, continuation, rsv, compressed) = match (header.opcode, self.message) {
+            (OpCode::Continuation, Some(open)) => {
+                (open.frame_type, true, open.rsv, open.compressed)
+            }
             (OpCode::Continuation, None) => return Err(WsError::UnexpectedContinuation),
             (OpCode::Type(t), Some(_)) if !t.is_control() => {
                 return Err(WsError::MessageNotFinished)
             }
-            (OpCode::Type(t), _) => (t, false, t == FrameType::Text && header.rsv == 0),
+            (OpCode::Type(t), _) => (
+                t,
+                false,
+                header.rsv,
+                header.rsv & RSV1 != 0 && self.inflater.is_some(),
+            ),
+        };
+        let body = if compressed {
+            Body::Deflate
+        } else if frame_type == FrameType::Text && rsv == 0 {
+            Body::Utf8
+        } else {
+            Body::Opaque
         };
         let max = self.max_frame_size;
         let len = match usize::try_from(header.payload_len) {
@@ -242,8 +322,13 @@ impl FrameDecoder {
                 })
             }
         };
-        if continuation && self.reassemble && self.data.len().saturating_add(len) > max {
-            let size = self.data.len() as u64 + header.payload_len;
+        let so_far = if compressed {
+            self.compressed_len
+        } else {
+            self.data.len()
+        };
+        if continuation && self.reassemble && so_far.saturating_add(len) > max {
+            let size = so_far as u64 + header.payload_len;
             return Err(WsError::MessageTooBig {
                 size,
                 max: max as u64,
@@ -257,7 +342,7 @@ impl FrameDecoder {
             key: header.mask,
             len,
             received: 0,
-            utf8,
+            body,
         })
     }
 
@@ -271,7 +356,7 @@ impl FrameDecoder {
     ) -> Result<(), S::Error> {
         let message_start = !frame.continuation;
         let payload = match frame.key {
-            Some(key) if frame.utf8 => {
+            Some(key) if frame.utf8() => {
                 self.data.clear();
                 extend_masked(&mut self.data, payload, key);
                 Payload::Plain(&self.data)
@@ -282,7 +367,7 @@ impl FrameDecoder {
         let event = if self.reassemble {
             // A whole message in one frame.
             match (frame.frame_type, payload) {
-                (FrameType::Text, Payload::Plain(bytes)) if frame.utf8 => {
+                (FrameType::Text, Payload::Plain(bytes)) if frame.utf8() => {
                     if let Ok(text) = validate(bytes) {
                         Event::Text(text)
                     } else {
@@ -299,7 +384,7 @@ impl FrameDecoder {
                 },
             }
         } else {
-            if frame.utf8 {
+            if frame.utf8() {
                 if let Payload::Plain(bytes) = payload {
                     let checked = self.utf8.feed(bytes);
                     let checked = checked.and_then(|()| {
@@ -346,12 +431,51 @@ impl FrameDecoder {
             return Ok(());
         }
         let start = self.data.len();
+        if frame.compressed() {
+            self.compressed_len += chunk.len();
+            let inflated = match &mut self.inflater {
+                Some(inflater) => inflater.feed(chunk, key, &mut self.data, self.max_frame_size),
+                None => Ok(()),
+            };
+            // Text inflated before a failure is checked first: it came first in the stream.
+            self.check_inflated(frame, start)?;
+            return inflated;
+        }
         match key {
             Some(key) => extend_masked(&mut self.data, chunk, key),
             None => self.data.extend_from_slice(chunk),
         }
-        if frame.utf8 {
+        if frame.utf8() {
             self.utf8.feed(&self.data[start..])?;
+        }
+        Ok(())
+    }
+
+    /// True when a compressed message inflates to text to validate (no other extension bits).
+    fn inflates_to_text(&self, frame: &Incoming) -> bool {
+        let rsv = self.message.map_or(frame.rsv, |open| open.rsv);
+        frame.frame_type == FrameType::Text && rsv & !RSV1 == 0
+    }
+
+    /// Checks the text a compressed Text message inflated to from `start` on.
+    fn check_inflated(&mut self, frame: &Incoming, start: usize) -> Result<(), WsError> {
+        if self.inflates_to_text(frame) {
+            self.utf8.feed(&self.data[start..])?;
+        }
+        Ok(())
+    }
+
+    /// Ends a compressed message: the tail, the last output, and the checks on both.
+    fn finish_inflating(&mut self, frame: &Incoming) -> Result<(), WsError> {
+        let start = self.data.len();
+        let finished = match &mut self.inflater {
+            Some(inflater) => inflater.finish(&mut self.data, self.max_frame_size),
+            None => Ok(()),
+        };
+        self.check_inflated(frame, start)?;
+        finished?;
+        if self.inflates_to_text(frame) {
+            self.utf8.finish()?;
         }
         Ok(())
     }
@@ -383,17 +507,24 @@ impl FrameDecoder {
             }
             return result;
         }
-        if frame.utf8 && frame.fin {
+        let mut rsv = match self.message {
+            Some(open) if frame.continuation => open.rsv,
+            _ => frame.rsv,
+        };
+        if frame.compressed() && frame.fin {
+            rsv &= !RSV1;
+            if let Err(err) = self.finish_inflating(frame) {
+                self.fail(err);
+                return Ok(());
+            }
+        }
+        if frame.utf8() && frame.fin {
             if let Err(err) = self.utf8.finish() {
                 self.fail(err);
                 return Ok(());
             }
         }
         let message_start = !frame.continuation;
-        let rsv = match self.message {
-            Some(open) if frame.continuation => open.rsv,
-            _ => frame.rsv,
-        };
         self.track_message(frame, message_start);
         if self.reassemble && !frame.fin {
             return Ok(());
@@ -436,6 +567,7 @@ impl FrameDecoder {
             self.message = Some(OpenMessage {
                 frame_type: frame.frame_type,
                 rsv: frame.rsv,
+                compressed: frame.compressed(),
             });
         }
     }
@@ -452,6 +584,9 @@ impl FrameDecoder {
         self.header_len = 0;
         self.control_len = 0;
         self.data = Vec::new();
+        if let Some(inflater) = &mut self.inflater {
+            inflater.abort();
+        }
     }
 }
 

@@ -69,6 +69,15 @@ pub enum WsError {
         /// The limit in force.
         max: u64,
     },
+    /// A compressed message that inflates past `max_frame_size` (RFC 7692 §8.2: a limit on the
+    /// decompressed size), caught as the output is produced.
+    DecompressedTooBig {
+        /// The limit in force.
+        max: u64,
+    },
+    /// A compressed message whose payload is not DEFLATE data, or does not end between two
+    /// blocks once `00 00 FF FF` is added (RFC 7692 §7.2.2).
+    InvalidCompressedData,
 }
 
 impl WsError {
@@ -77,14 +86,19 @@ impl WsError {
     pub const fn close_code(self) -> u16 {
         match self {
             Self::InvalidUtf8 => 1007,
-            Self::FrameTooBig { .. } | Self::MessageTooBig { .. } => 1009,
+            Self::FrameTooBig { .. }
+            | Self::MessageTooBig { .. }
+            | Self::DecompressedTooBig { .. } => 1009,
             _ => 1002,
         }
     }
 
     /// True for the size violations, which Python raises as `PayloadTooBig`.
     pub const fn is_too_big(self) -> bool {
-        matches!(self, Self::FrameTooBig { .. } | Self::MessageTooBig { .. })
+        matches!(
+            self,
+            Self::FrameTooBig { .. } | Self::MessageTooBig { .. } | Self::DecompressedTooBig { .. }
+        )
     }
 }
 
@@ -124,6 +138,10 @@ impl fmt::Display for WsError {
                     "message of {size} bytes is over the limit of {max} bytes"
                 )
             }
+            Self::DecompressedTooBig { max } => {
+                write!(f, "decompressed message is over the limit of {max} bytes")
+            }
+            Self::InvalidCompressedData => f.write_str("invalid compressed data"),
         }
     }
 }
@@ -176,6 +194,28 @@ pub enum UsageError {
     FrameNotFinal,
     /// An RSV bit mask outside 0..=7.
     RsvBitsOutOfRange,
+    /// A compression setting out of its range (see `DeflateSettings::new`).
+    DeflateSettingOutOfRange {
+        /// The setting.
+        setting: DeflateSetting,
+    },
+    /// Raw frames with permessage-deflate: the extension works on whole messages.
+    DeflateNeedsMessages,
+    /// A compressed message asked for while another one is being compressed elsewhere.
+    CompressorBusy,
+    /// Compression asked for where permessage-deflate was not agreed.
+    DeflateNotNegotiated,
+}
+
+/// A setting of the compressor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeflateSetting {
+    /// zlib's compression level.
+    Level,
+    /// The LZ77 window.
+    WindowBits,
+    /// zlib's memLevel.
+    MemLevel,
 }
 
 impl UsageError {
@@ -190,6 +230,8 @@ impl UsageError {
                 | Self::WrongFrameType { .. }
                 | Self::FrameNotFinal
                 | Self::RsvBitsOutOfRange
+                | Self::DeflateSettingOutOfRange { .. }
+                | Self::DeflateNeedsMessages
         )
     }
 }
@@ -220,6 +262,23 @@ impl fmt::Display for UsageError {
             }
             Self::FrameNotFinal => f.write_str("a fragment (FIN not set) is not a whole text"),
             Self::RsvBitsOutOfRange => f.write_str("RSV bits must be a mask in 0..=7"),
+            Self::DeflateSettingOutOfRange { setting } => {
+                let (name, range) = match setting {
+                    DeflateSetting::Level => ("level", "-1 to 9"),
+                    DeflateSetting::WindowBits => ("window_bits", "9 to 15"),
+                    DeflateSetting::MemLevel => ("mem_level", "1 to 9"),
+                };
+                write!(f, "permessage-deflate {name} must be {range}")
+            }
+            Self::DeflateNeedsMessages => {
+                f.write_str("permessage-deflate needs a reassembling decoder (whole messages)")
+            }
+            Self::CompressorBusy => {
+                f.write_str("the compressor is busy with another message of this session")
+            }
+            Self::DeflateNotNegotiated => {
+                f.write_str("permessage-deflate was not agreed for this side")
+            }
         }
     }
 }

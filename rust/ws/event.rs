@@ -91,6 +91,12 @@ pub trait EventSink {
     /// # Errors
     /// Whatever building the output failed with; decoding stops and `feed` returns it.
     fn event(&mut self, event: Event<'_>) -> Result<(), Self::Error>;
+
+    /// Runs `work`, a long piece of byte work (inflating a large payload) that touches nothing
+    /// of the sink's. The Python sink releases the GIL meanwhile; by default it just runs.
+    fn unblocked<R: Send>(&mut self, work: impl FnOnce() -> R + Send) -> R {
+        work()
+    }
 }
 
 /// An event that owns its payload, for Rust callers, tests and fuzzing.

@@ -8,11 +8,13 @@
 //! - `close`: close codes, reasons and Close payloads (§5.5.1, §7.4).
 //! - `decoder` / `event`: bytes to events, with fragmentation and limits (§5.4).
 //! - `encoder`: frames to bytes, with the sender's rules.
+//! - `deflate`: permessage-deflate (RFC 7692), its negotiation and its streams.
 //! - `error`: the peer's violations (`WsError`, each with its close code) and the caller's misuse
 //!   (`UsageError`).
 
 pub mod close;
 pub mod decoder;
+pub mod deflate;
 pub mod encoder;
 pub mod error;
 pub mod event;

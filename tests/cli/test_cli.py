@@ -18,9 +18,10 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def demo_process(backend: str) -> AsyncIterator[tuple[anyio.abc.Process, int]]:
+async def demo_process(backend: str, *options: str) -> AsyncIterator[tuple[anyio.abc.Process, int]]:
     """`python -m wsrs serve --port 0` on `backend`; yields it and the port it printed."""
     command = [sys.executable, "-m", "wsrs", "serve", "--port", "0", "--backend", backend]
+    command.extend(options)
     async with await anyio.open_process(command) as process:
         assert process.stdout is not None
         banner = b""
@@ -32,9 +33,9 @@ async def demo_process(backend: str) -> AsyncIterator[tuple[anyio.abc.Process, i
 
 
 @asynccontextmanager
-async def demo_server(backend: str) -> AsyncIterator[int]:
+async def demo_server(backend: str, *options: str) -> AsyncIterator[int]:
     """The demo on `backend`, stopped with SIGINT afterwards, which must exit with status 0."""
-    async with demo_process(backend) as (process, port):
+    async with demo_process(backend, *options) as (process, port):
         try:
             yield port
         finally:
@@ -55,6 +56,7 @@ async def test_demo_server_serves_its_page_assets_and_endpoints(backend: str) ->
             echoed = await http.post(f"{base}/echo-body", content=b"body \x00\xff" * 10_000)
             missing = await http.get(f"{base}/nowhere")
         async with connect(f"ws://127.0.0.1:{port}/echo") as ws:
+            assert ws.compression is not None, "the demo negotiates permessage-deflate"
             await ws.send("text stays text")
             assert await ws.receive() == "text stays text"
             await ws.send(b"\x01\x02")
@@ -69,6 +71,17 @@ async def test_demo_server_serves_its_page_assets_and_endpoints(backend: str) ->
     assert (hello.status_code, hello.text) == (200, "Hello, World!")
     assert echoed.content == b"body \x00\xff" * 10_000
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+async def test_no_compression_declines_permessage_deflate(backend: str) -> None:
+    async with (
+        demo_server(backend, "--no-compression") as port,
+        connect(f"ws://127.0.0.1:{port}/echo") as ws,
+    ):
+        assert ws.compression is None
+        await ws.send("x" * 1000)
+        assert await ws.receive() == "x" * 1000
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

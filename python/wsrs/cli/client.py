@@ -9,6 +9,7 @@ import anyio
 
 from wsrs.client import connect
 from wsrs.exceptions import ConnectionClosed, HandshakeError
+from wsrs.ws.deflate import DEFAULT_COMPRESSION
 from wsrs.ws.session import DefaultWebSocketSession
 
 __all__ = ["run_client"]
@@ -17,7 +18,10 @@ __all__ = ["run_client"]
 async def run_client(args: argparse.Namespace) -> None:
     """Connect to ``args.url`` and relay standard input and the messages received."""
     try:
-        async with connect(args.url, max_frame_size=args.max_frame_size) as ws:
+        compression = DEFAULT_COMPRESSION if args.compression else None
+        async with connect(
+            args.url, max_frame_size=args.max_frame_size, compression=compression
+        ) as ws:
             print(f"Connected to {args.url}.", flush=True)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_print_incoming, ws, tg.cancel_scope)

@@ -51,6 +51,8 @@ class ServeConfig:
     ws_max_size: int
     ws_ping_interval: float | None
     ws_ping_timeout: float
+    ws_compression: bool
+    """Negotiate permessage-deflate (``--no-compression`` turns it off)."""
     log_level: str
     access_log: bool
     ssl_keyfile: str | None
@@ -134,6 +136,12 @@ def parser() -> argparse.ArgumentParser:
     client.add_argument(
         "--max-frame-size", type=int, default=DEFAULT_MAX_FRAME_SIZE, help="largest message"
     )
+    client.add_argument(
+        "--no-compression",
+        dest="compression",
+        action="store_false",
+        help="do not offer permessage-deflate",
+    )
     return top
 
 
@@ -197,6 +205,12 @@ def _serve_flags(serve: argparse.ArgumentParser) -> None:
         help="ping period; 0 sends none",
     )
     add("--ws-ping-timeout", default=20.0, help="time a pong may take", **seconds)
+    add(
+        "--no-compression",
+        dest="ws_compression",
+        action="store_false",
+        help="decline permessage-deflate offers",
+    )
     add(
         "--log-level",
         choices=LOG_LEVELS,
@@ -283,6 +297,7 @@ def serve_config(args: argparse.Namespace) -> ServeConfig:
         ws_max_size=max_size,
         ws_ping_interval=args.ws_ping_interval,
         ws_ping_timeout=args.ws_ping_timeout,
+        ws_compression=args.ws_compression,
         log_level=args.log_level,
         access_log=args.access_log,
         ssl_keyfile=args.ssl_keyfile,

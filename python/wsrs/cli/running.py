@@ -32,6 +32,7 @@ from wsrs.server import Server
 from wsrs.server.listeners import REUSE_PORT, bind_tcp, bind_unix, from_fd, remove_unix
 from wsrs.server.server import GOING_AWAY, RESTARTING
 from wsrs.server.workers import BOOT_FAILED, Supervisor
+from wsrs.ws.deflate import DEFAULT_COMPRESSION
 
 __all__ = ["loop_backend", "run", "run_worker", "setup_logging"]
 
@@ -205,6 +206,7 @@ def _server_options(config: ServeConfig) -> dict[str, Any]:
         "max_frame_size": config.ws_max_size,
         "ping_interval": config.ws_ping_interval,
         "timeout": config.ws_ping_timeout,
+        "compression": DEFAULT_COMPRESSION if config.ws_compression else None,
         "broker": _broker(config),
     }
 

@@ -426,6 +426,13 @@ class Server:
         ]
         if subprotocol is not None:
             fields.append(("Sec-WebSocket-Protocol", subprotocol))
+        deflate = None
+        compression = self.session_config.compression
+        if compression is not None:
+            negotiated = compression.negotiate(request.headers.get_all("Sec-WebSocket-Extensions"))
+            if negotiated is not None:
+                deflate, answer = negotiated
+                fields.append(("Sec-WebSocket-Extensions", answer))
         fields.extend(headers)
 
         def take_over(
@@ -438,6 +445,7 @@ class Server:
                 config=self.session_config,
                 timers=self._timers,
                 subprotocol=subprotocol,
+                deflate=deflate,
             )
             session.request = request
             session._topics = self.hub.topics
@@ -502,7 +510,7 @@ def serve(app: ServerApp, host: str = "127.0.0.1", port: int = 0, **options: Any
     `max_pipelined`, `shutdown_timeout`, `reuse_port`, `backlog`, `sock`, `uds`,
     `proxy_headers`, `forwarded_allow_ips`, `limit_concurrency`, `access_log`, `broker`, `hub`)
     and the `SessionConfig` fields (`max_frame_size`, `ping_interval`, `timeout`,
-    `close_timeout`, `incoming_capacity`, `write_limit`, `slow_consumer`) for every WebSocket
-    session.
+    `close_timeout`, `incoming_capacity`, `write_limit`, `slow_consumer`, `compression`) for
+    every WebSocket session.
     """
     return Server(app, host, port, **options)

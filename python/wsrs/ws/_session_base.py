@@ -8,6 +8,13 @@ handler (`set_message_handler`) items skip the inbox and no task switch stands b
 and its answer; reading then pauses while the socket's write buffer is full, so a handler that
 answers every message cannot make memory grow (checked after each read, so a lone large answer
 that drains before the next message costs no pause).
+
+With permessage-deflate the codec compresses and inflates; a large message sent with `send` is
+compressed on a worker thread (the GIL released) so that other sessions run meanwhile. Until it
+is written, later messages wait behind it (`send`) or are held in order (`send_nowait`), and
+control frames go ahead. A `send` cancelled while its message is being compressed still writes
+that message whole, then lets the cancellation through: the compressor's window and the peer's
+stay in step, so the next message is never corrupted.
 """
 
 from __future__ import annotations
@@ -17,10 +24,12 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+import anyio
+
 from wsrs._loop.sync import Deferred, new_parking
 from wsrs._loop.timers import Timers
 from wsrs._loop.transport import Transport
-from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder
+from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder, PerMessageDeflate
 from wsrs.exceptions import (
     ConnectionClosed,
     ConnectionClosedError,
@@ -37,6 +46,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 logger = logging.getLogger("wsrs")
+
+OFF_LOOP_MIN = 256 * 1024
+"""Messages at least this long (bytes, or characters of text) that `send` compresses are
+compressed on a worker thread: about a millisecond of work at level 1, more at higher levels."""
 
 NORMAL_CLOSE = CloseReason(1000, "")
 NO_STATUS = CloseReason(1005, "")
@@ -62,18 +75,23 @@ class SessionBase(Generic[T]):
         "_capacity",
         "_client",
         "_close_written",
+        "_compressing",
         "_config",
         "_connection_lost",
         "_decoder",
         "_deferred_error",
+        "_deflate",
         "_encoder",
+        "_held",
         "_inbox",
         "_incoming_end",
         "_joined",
         "_lost",
+        "_off_loop_min",
         "_on_message",
         "_paused_for_inbox",
         "_paused_for_writes",
+        "_predicate",
         "_readers",
         "_received",
         "_resume_below",
@@ -97,16 +115,43 @@ class SessionBase(Generic[T]):
         config: SessionConfig,
         timers: Timers,
         subprotocol: str | None = None,
+        deflate: PerMessageDeflate | None = None,
     ) -> None:
         self._transport = transport
         self._write = transport.write
         self._client = client
         self._config = config
         self._timers = timers
+        compression = config.compression
+        if compression is None or not self._reassemble:
+            deflate = None
+        self._deflate = deflate
         self._decoder = FrameDecoder(
-            client=client, max_frame_size=config.max_frame_size, reassemble=self._reassemble
+            client=client,
+            max_frame_size=config.max_frame_size,
+            reassemble=self._reassemble,
+            deflate=deflate,
         )
-        self._encoder = FrameEncoder(masking=client)
+        if deflate is not None and compression is not None:
+            self._encoder = FrameEncoder(
+                masking=client,
+                deflate=deflate,
+                client=client,
+                level=compression.level,
+                mem_level=compression.mem_level,
+                min_size=compression.min_size,
+            )
+            self._predicate = compression.predicate
+            # None when this side cannot compress (an agreed window of 8): nothing goes off loop.
+            self._off_loop_min: int | None = (
+                max(OFF_LOOP_MIN, compression.min_size) if self._encoder.compression else None
+            )
+        else:
+            self._encoder = FrameEncoder(masking=client)
+            self._predicate = None
+            self._off_loop_min = None
+        self._compressing = False
+        self._held: deque[tuple[Frame | str | bytes, bool | None]] = deque()
         self._inbox: deque[T] = deque()
         self._readers = new_parking()
         self._writers = new_parking()
@@ -164,6 +209,11 @@ class SessionBase(Generic[T]):
         if value < 1:
             raise ValueError("max_frame_size must be positive")
         self._decoder.max_frame_size = value
+
+    @property
+    def compression(self) -> PerMessageDeflate | None:
+        """The permessage-deflate agreement of the opening handshake, or None."""
+        return self._deflate
 
     @property
     def remote_address(self) -> Any:
@@ -287,22 +337,41 @@ class SessionBase(Generic[T]):
 
     # --- sending ----------------------------------------------------------------------------
 
-    def send_nowait(self, message: Frame | str | bytes) -> None:
-        """Send a frame or a whole message now, whatever the write buffer holds."""
+    def send_nowait(self, message: Frame | str | bytes, compress: bool | None = None) -> None:
+        """Send a frame or a whole message now, whatever the write buffer holds.
+
+        `compress` overrides the compression policy for this message (True or False); None
+        follows it (`Deflate.min_size` and `Deflate.predicate`). Without permessage-deflate it
+        has no effect.
+        """
+        self._check_open()
+        if compress is None and self._predicate is not None and type(message) is not Frame:
+            compress = None if self._predicate(message) else False
+        if self._compressing and not (type(message) is Frame and message.frame_type.is_control):
+            self._held.append((message, compress))
+            return
+        self._send_now(message, compress)
+
+    def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
+        """Encode and write `message` (the session is open and nothing is held before it)."""
         raise NotImplementedError
 
     def _write_shared(self, frame: bytes, message: str | bytes) -> bool:
         """Write a broadcast: its shared `frame`, or this session's own encoding of `message`.
 
-        A session whose frames differ from the shared one (a client masks each frame; a
-        compression context would change the payload) encodes the message itself. False when
-        the message cannot go out now: this session has a fragmented message half sent.
+        A session whose frames differ from the shared one (a client masks each frame) encodes the
+        message itself. A compressing session takes the shared frame uncompressed (RSV1 clear,
+        which permessage-deflate always allows), after the message it is compressing if any.
+        False when the message cannot go out now: this session has a fragmented message half
+        sent.
         """
         encoder = self._encoder
         if encoder.open_message is not None:
             return False
         if encoder.masking:
             self.send_nowait(message)
+        elif self._compressing:
+            self._held.append((message, False))
         else:
             self._write(frame)
         return True
@@ -313,15 +382,51 @@ class SessionBase(Generic[T]):
         self._fail(reason)
         self._timers.call_later(self._config.close_timeout, self.terminate)
 
-    async def send(self, message: Frame | str | bytes) -> None:
+    async def send(self, message: Frame | str | bytes, compress: bool | None = None) -> None:
         """Send a whole message (`str` as Text, `bytes` as Binary) or a frame.
 
         Waits while `write_limit` bytes wait for the socket; raises `ConnectionClosed` once our
-        Close has gone out or the connection is gone.
+        Close has gone out or the connection is gone. `compress` is as for `send_nowait`.
         """
-        while self._writing_paused and not (self._close_written or self._connection_lost):
+        while (self._writing_paused or self._compressing) and not (
+            self._close_written or self._connection_lost
+        ):
             await self._writers.park()
-        self.send_nowait(message)
+        threshold = self._off_loop_min
+        if (
+            threshold is None
+            or compress is False
+            or isinstance(message, Frame)
+            or len(message) < threshold
+        ):
+            self.send_nowait(message, compress)
+        elif compress is None and self._predicate is not None and not self._predicate(message):
+            self.send_nowait(message, False)
+        else:
+            # A whole message long enough to compress on a worker thread.
+            await self._send_compressed_off_loop(message)
+
+    async def _send_compressed_off_loop(self, message: str | bytes) -> None:
+        """Compress `message` on a worker thread, then write it; see the module docstring."""
+        self._check_open()
+        self._compressing = True
+        try:
+            # Not abandoned on cancellation: the message is written whole once compressed.
+            frame = await anyio.to_thread.run_sync(self._encoder.compress, message)
+            self._check_open()
+            self._write(self._encoder.encode_frame(frame))
+        finally:
+            self._compressing = False
+            held, self._held = self._held, deque()
+            for item, compress in held:
+                if self._close_written or self._connection_lost:
+                    break
+                try:
+                    self._send_now(item, compress)
+                except ValueError:
+                    # Its `send_nowait` has returned: the caller cannot be told any more.
+                    logger.exception("a message sent while another was compressed was refused")
+            self._writers.wake()
 
     def _check_open(self) -> None:
         if self._close_written or self._connection_lost:
@@ -435,6 +540,6 @@ class Outgoing:
     def __init__(self, session: SessionBase[Any]) -> None:
         self._session = session
 
-    async def send(self, item: Frame | str | bytes) -> None:
+    async def send(self, item: Frame | str | bytes, compress: bool | None = None) -> None:
         """Send a frame or a whole message (see the session's `send`)."""
-        await self._session.send(item)
+        await self._session.send(item, compress)

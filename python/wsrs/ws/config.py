@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from wsrs._wsrs import DEFAULT_MAX_FRAME_SIZE
 from wsrs.ws.broadcast import SlowConsumer
+from wsrs.ws.deflate import DEFAULT_COMPRESSION, Deflate
 
 SKIP_PAST_1_MIB = SlowConsumer()
 """The default slow-consumer policy: skip a session once 1 MiB waits in its write buffer."""
@@ -44,6 +45,10 @@ class SessionConfig:
     slow_consumer: SlowConsumer = SKIP_PAST_1_MIB
     """What `broadcast` does with a session whose write buffer passes a limit (skip it, by
     default, once 1 MiB waits; or close it with 1008 or 1013)."""
+
+    compression: Deflate | None = DEFAULT_COMPRESSION
+    """permessage-deflate, negotiated when the peer offers or accepts it; None turns it off.
+    See `Deflate` for the settings and what each costs."""
 
     def __post_init__(self) -> None:
         if self.max_frame_size < 1:

@@ -3,9 +3,10 @@
 The server accepts a request only when it is a GET over HTTP/1.1 with ``Upgrade: websocket``,
 ``Connection: upgrade``, a ``Sec-WebSocket-Key`` that is 16 bytes in base64 and
 ``Sec-WebSocket-Version: 13``; anything else is refused with a status and a reason (400, or 426
-with the versions we speak). No extension is negotiated: offers such as permessage-deflate are
-declined by not answering them, as §9.1 allows. The client checks the server's
-``Sec-WebSocket-Accept``, that the subprotocol is one it offered, and that no extension was forced.
+with the versions we speak). The one extension spoken is permessage-deflate (`deflate`); other
+offers are declined by not answering them, as §9.1 allows. The client checks the server's
+``Sec-WebSocket-Accept``, that the subprotocol is one it offered, and that the only extension
+accepted is the permessage-deflate it offered, within its offer.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
-from wsrs._wsrs import ResponseHead
+from wsrs._wsrs import PerMessageDeflate, ResponseHead
 from wsrs.exceptions import HandshakeError
 from wsrs.http.messages import Headers, Request
+from wsrs.ws.deflate import Deflate
 
 __all__ = [
     "accept_key",
@@ -118,8 +120,9 @@ def client_headers(
     subprotocols: Sequence[str] = (),
     origin: str | None = None,
     extra: Sequence[tuple[str, str]] = (),
+    compression: Deflate | None = None,
 ) -> list[tuple[str, str]]:
-    """The header fields of a client's opening handshake."""
+    """The header fields of a client's opening handshake (offering `compression` if given)."""
     headers = [
         ("Host", host),
         ("Upgrade", "websocket"),
@@ -131,14 +134,21 @@ def client_headers(
         headers.append(("Origin", origin))
     if subprotocols:
         headers.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
+    if compression is not None:
+        headers.append(("Sec-WebSocket-Extensions", compression.offer()))
     headers.extend(extra)
     return headers
 
 
 def check_response(
-    response: ResponseHead, key: str, subprotocols: Sequence[str], body: bytes = b""
-) -> str | None:
-    """The agreed subprotocol when `response` accepts our handshake; `HandshakeError` if not."""
+    response: ResponseHead,
+    key: str,
+    subprotocols: Sequence[str],
+    body: bytes = b"",
+    compression: Deflate | None = None,
+) -> tuple[str | None, PerMessageDeflate | None]:
+    """The agreed subprotocol and compression when `response` accepts our handshake (made with
+    `compression` offered, if given); `HandshakeError` if not."""
     headers = Headers(response.headers)
     if response.status != 101:
         raise HandshakeError(
@@ -153,11 +163,15 @@ def check_response(
         raise HandshakeError("the server's 101 response lacks Connection: upgrade", status=101)
     if headers.get_all("Sec-WebSocket-Accept") != [accept_key(key)]:
         raise HandshakeError("the server's Sec-WebSocket-Accept does not match our key", status=101)
-    if headers.get_all("Sec-WebSocket-Extensions"):
+    extensions = headers.get_all("Sec-WebSocket-Extensions")
+    agreement = None
+    if compression is not None:
+        agreement = compression.accept(extensions)
+    elif extensions:
         raise HandshakeError("the server named an extension we did not offer", status=101)
     chosen = offered_subprotocols(headers)
     if not chosen:
-        return None
+        return None, agreement
     if len(chosen) != 1 or chosen[0] not in subprotocols:
         raise HandshakeError(f"the server chose a subprotocol not offered: {chosen}", status=101)
-    return chosen[0]
+    return chosen[0], agreement

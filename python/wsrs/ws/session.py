@@ -48,20 +48,22 @@ Message = str | bytes
 """A whole message as the default session delivers it: text as `str`, binary as `bytes`."""
 
 
-def _encode(encoder: FrameEncoder, message: Frame | str | bytes) -> bytes | None:
+def _encode(
+    encoder: FrameEncoder, message: Frame | str | bytes, compress: bool | None
+) -> bytes | None:
     """The wire bytes of a message, or None for a Close frame (which the caller handles)."""
     kind = type(message)
     if kind is bytes:
-        return encoder.encode_binary(message)  # type: ignore[arg-type]
+        return encoder.encode_binary(message, True, compress)  # type: ignore[arg-type]
     if kind is str:
-        return encoder.encode_text(message)  # type: ignore[arg-type]
+        return encoder.encode_text(message, True, compress)  # type: ignore[arg-type]
     if isinstance(message, bytes | bytearray | memoryview):
-        return encoder.encode_binary(message)
+        return encoder.encode_binary(message, True, compress)
     if isinstance(message, str):
-        return encoder.encode_text(message)
+        return encoder.encode_text(message, True, compress)
     if message.frame_type == FrameType.CLOSE:
         return None
-    return encoder.encode_frame(message)
+    return encoder.encode_frame(message, compress)
 
 
 class WebSocketSession(SessionBase[Frame]):
@@ -75,10 +77,9 @@ class WebSocketSession(SessionBase[Frame]):
     __slots__ = ()
     _reassemble = False
 
-    def send_nowait(self, message: Frame | str | bytes) -> None:
+    def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
         """Write a frame now (a `str` is one final Text frame, `bytes` one final Binary frame)."""
-        self._check_open()
-        data = _encode(self._encoder, message)
+        data = _encode(self._encoder, message, compress)
         if data is None:
             assert isinstance(message, Frame)
             self._write(self._encoder.encode_frame(message))
@@ -198,13 +199,9 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._timeout = value
         self._restart_pinger()
 
-    def send_nowait(self, message: Frame | str | bytes) -> None:
-        """Send a whole message or a frame now; a Close frame starts the close handshake.
-
-        Unlike `send`, it never waits for the write buffer to drain.
-        """
-        self._check_open()
-        data = _encode(self._encoder, message)
+    def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
+        """Send a whole message or a frame now; a Close frame starts the close handshake."""
+        data = _encode(self._encoder, message, compress)
         if data is not None:
             self._write(data)
         else:

@@ -4,16 +4,22 @@
 //! while it is copied out of the input (`PyBytes::new_with`), a `str` is made from text already
 //! checked, and the events of one read come back as one list. The encoder writes each frame's
 //! header and (masked) payload into a single `bytes`, one allocation per call.
+//!
+//! With permessage-deflate the decoder inflates compressed messages as they arrive and the
+//! encoder compresses by its policy (see `deflate`); large payloads are inflated and compressed
+//! with the GIL released.
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
+use super::deflate::{Outbound, PyPerMessageDeflate, UNBLOCK_COMPRESS_MIN};
 use super::frame::PyFrame;
 use super::{new_bytes, new_str, BytesArg, PyCloseReason, PyFrameType};
 use crate::py::errors::{usage_error_to_py, ws_error_to_py};
+use crate::ws::deflate::MessageInflater;
 use crate::ws::encoder::{close_payload, encoded_len, random_mask_key, write_frame};
-use crate::ws::header::FrameHeader;
+use crate::ws::header::{FrameHeader, RSV1};
 use crate::ws::{
     Event, EventSink, FrameDecoder, FrameEncoder, FrameType, OutFrame, Payload, UsageError,
     DEFAULT_MAX_FRAME_SIZE,
@@ -63,6 +69,10 @@ impl EventSink for PySink<'_> {
         self.events.push(object);
         Ok(())
     }
+
+    fn unblocked<R: Send>(&mut self, work: impl FnOnce() -> R + Send) -> R {
+        self.py.detach(work)
+    }
 }
 
 /// Turns received bytes into frames or whole messages, enforcing RFC 6455 as it goes.
@@ -76,18 +86,26 @@ pub(crate) struct PyFrameDecoder {
 #[pymethods]
 impl PyFrameDecoder {
     #[new]
-    #[pyo3(signature = (*, client = false, max_frame_size = DEFAULT_MAX_FRAME_SIZE, reassemble = true, allowed_rsv = 0))]
+    #[pyo3(signature = (*, client = false, max_frame_size = DEFAULT_MAX_FRAME_SIZE, reassemble = true, allowed_rsv = 0, deflate = None))]
     fn new(
         client: bool,
         max_frame_size: usize,
         reassemble: bool,
         allowed_rsv: i64,
+        deflate: Option<PyRef<'_, PyPerMessageDeflate>>,
     ) -> PyResult<Self> {
         let allowed_rsv = u8::try_from(allowed_rsv)
             .ok()
             .filter(|bits| *bits <= 0x7)
             .ok_or_else(|| usage_error_to_py(UsageError::RsvBitsOutOfRange))?;
-        let inner = FrameDecoder::new(client, max_frame_size, reassemble, allowed_rsv);
+        let mut inner = FrameDecoder::new(client, max_frame_size, reassemble, allowed_rsv);
+        if let Some(deflate) = deflate {
+            // The peer's direction: the server's messages at a client, the client's at a server.
+            let (window_bits, no_context_takeover) = deflate.inner.sender(!client);
+            inner
+                .enable_deflate(MessageInflater::new(window_bits, no_context_takeover))
+                .map_err(usage_error_to_py)?;
+        }
         Ok(Self { inner, error: None })
     }
 
@@ -177,13 +195,18 @@ fn batch_item<'a>(item: &'a Bound<'_, PyAny>) -> PyResult<(FrameType, bool, u8, 
     Ok((FrameType::Binary, true, 0, Part::Copied(data)))
 }
 
-/// Turns frames into bytes for the wire, masking while copying when `masking` is on.
+/// Turns frames into bytes for the wire, masking while copying when `masking` is on, and
+/// compressing by permessage-deflate's policy when it was negotiated.
 #[pyclass(name = "FrameEncoder", module = "wsrs._wsrs")]
 pub(crate) struct PyFrameEncoder {
     inner: FrameEncoder,
     /// Mask every frame with a fresh random key (the client side must).
     #[pyo3(get, set)]
     masking: bool,
+    /// Whole messages shorter than this go uncompressed unless a send asks otherwise.
+    #[pyo3(get, set)]
+    min_size: usize,
+    deflate: Option<Outbound>,
 }
 
 impl PyFrameEncoder {
@@ -194,15 +217,44 @@ impl PyFrameEncoder {
         Ok(header)
     }
 
+    /// `frame`'s payload compressed, with the RSV bits to add, when it goes out compressed;
+    /// `starts` is true when it begins a message.
+    fn deflated(
+        &mut self,
+        py: Python<'_>,
+        frame: &OutFrame<'_>,
+        starts: bool,
+        compress: Option<bool>,
+    ) -> PyResult<Option<(Vec<u8>, u8)>> {
+        let min_size = self.min_size;
+        match &mut self.deflate {
+            Some(deflate) if deflate.wants(frame, starts, compress, min_size) => {
+                deflate.compress(py, frame, starts).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn encode_one<'py>(
         &mut self,
         py: Python<'py>,
         frame: &OutFrame<'_>,
+        compress: Option<bool>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let mut state = self.inner;
-        let header = self.plan(&mut state, frame)?;
-        let len = encoded_len(frame.payload.len(), header.mask.is_some());
-        let out = new_bytes(py, len, |out| write_frame(out, &header, frame.payload))?;
+        let starts = state.open_message().is_none();
+        let mut header = self.plan(&mut state, frame)?;
+        let deflated = self.deflated(py, frame, starts, compress)?;
+        let payload = match &deflated {
+            Some((payload, rsv)) => {
+                header.rsv |= rsv;
+                header.payload_len = payload.len() as u64;
+                payload.as_slice()
+            }
+            None => frame.payload,
+        };
+        let len = encoded_len(payload.len(), header.mask.is_some());
+        let out = new_bytes(py, len, |out| write_frame(out, &header, payload))?;
         self.inner = state;
         Ok(out)
     }
@@ -212,6 +264,7 @@ impl PyFrameEncoder {
         data: &Bound<'py, PyAny>,
         frame_type: FrameType,
         fin: bool,
+        compress: Option<bool>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let payload = BytesArg::extract(data)?;
         let frame = OutFrame {
@@ -220,7 +273,7 @@ impl PyFrameEncoder {
             rsv: 0,
             payload: payload.as_slice(),
         };
-        self.encode_one(data.py(), &frame)
+        self.encode_one(data.py(), &frame, compress)
     }
 
     fn encode_control<'py>(
@@ -230,7 +283,7 @@ impl PyFrameEncoder {
         data: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         match data {
-            Some(data) => self.encode_data(data, frame_type, true),
+            Some(data) => self.encode_data(data, frame_type, true, None),
             None => self.encode_one(
                 py,
                 &OutFrame {
@@ -239,6 +292,7 @@ impl PyFrameEncoder {
                     rsv: 0,
                     payload: b"",
                 },
+                None,
             ),
         }
     }
@@ -247,12 +301,33 @@ impl PyFrameEncoder {
 #[pymethods]
 impl PyFrameEncoder {
     #[new]
-    #[pyo3(signature = (*, masking = false))]
-    fn new(masking: bool) -> Self {
-        Self {
+    #[pyo3(signature = (*, masking = false, deflate = None, client = None, level = 6, mem_level = 8, min_size = 0))]
+    fn new(
+        masking: bool,
+        deflate: Option<PyRef<'_, PyPerMessageDeflate>>,
+        client: Option<bool>,
+        level: i64,
+        mem_level: i64,
+        min_size: usize,
+    ) -> PyResult<Self> {
+        let client = client.unwrap_or(masking);
+        let deflate = match deflate {
+            Some(agreement) => Outbound::new(agreement.inner, client, level, mem_level)?,
+            None => None,
+        };
+        Ok(Self {
             inner: FrameEncoder::new(),
             masking,
-        }
+            min_size,
+            deflate,
+        })
+    }
+
+    /// True when messages may go out compressed (permessage-deflate agreed with a window of 9
+    /// or more for this side).
+    #[getter]
+    fn compression(&self) -> bool {
+        self.deflate.is_some()
     }
 
     /// The type of the fragmented message being sent, if one is open (a whole message cannot
@@ -262,31 +337,31 @@ impl PyFrameEncoder {
         self.inner.open_message().map(PyFrameType::from)
     }
 
-    #[pyo3(signature = (text, fin = true))]
+    #[pyo3(signature = (text, fin = true, compress = None))]
     fn encode_text<'py>(
         &mut self,
         text: &Bound<'py, PyString>,
         fin: bool,
+        compress: Option<bool>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let payload = text.to_str()?.as_bytes();
-        self.encode_one(
-            text.py(),
-            &OutFrame {
-                frame_type: FrameType::Text,
-                fin,
-                rsv: 0,
-                payload,
-            },
-        )
+        let frame = OutFrame {
+            frame_type: FrameType::Text,
+            fin,
+            rsv: 0,
+            payload,
+        };
+        self.encode_one(text.py(), &frame, compress)
     }
 
-    #[pyo3(signature = (data, fin = true))]
+    #[pyo3(signature = (data, fin = true, compress = None))]
     fn encode_binary<'py>(
         &mut self,
         data: &Bound<'py, PyAny>,
         fin: bool,
+        compress: Option<bool>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        self.encode_data(data, FrameType::Binary, fin)
+        self.encode_data(data, FrameType::Binary, fin, compress)
     }
 
     #[pyo3(signature = (data = None), text_signature = "($self, data=b'')")]
@@ -315,18 +390,21 @@ impl PyFrameEncoder {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let payload =
             close_payload(reason.map(|reason| &reason.get().inner)).map_err(usage_error_to_py)?;
-        self.encode_one(
-            py,
-            &OutFrame {
-                frame_type: FrameType::Close,
-                fin: true,
-                rsv: 0,
-                payload: &payload,
-            },
-        )
+        let frame = OutFrame {
+            frame_type: FrameType::Close,
+            fin: true,
+            rsv: 0,
+            payload: &payload,
+        };
+        self.encode_one(py, &frame, None)
     }
 
-    fn encode_frame<'py>(&mut self, frame: &Bound<'py, PyFrame>) -> PyResult<Bound<'py, PyBytes>> {
+    #[pyo3(signature = (frame, compress = None))]
+    fn encode_frame<'py>(
+        &mut self,
+        frame: &Bound<'py, PyFrame>,
+        compress: Option<bool>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let py = frame.py();
         let frame = frame.get();
         let payload = frame.data.bind(py).as_bytes();
@@ -336,7 +414,7 @@ impl PyFrameEncoder {
             rsv: frame.rsv,
             payload,
         };
-        self.encode_one(py, &out)
+        self.encode_one(py, &out, compress)
     }
 
     /// One `bytes` for a batch: `str` as Text, bytes-like as Binary, `Frame` as it is.
@@ -346,29 +424,100 @@ impl PyFrameEncoder {
         items: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let items: Vec<Bound<'py, PyAny>> = items.try_iter()?.collect::<PyResult<_>>()?;
+        let mut parts = Vec::with_capacity(items.len());
+        // First the checks, which change nothing: a refused item leaves the state as it was.
         let mut state = self.inner;
-        let mut planned = Vec::with_capacity(items.len());
-        let mut total = 0usize;
         for item in &items {
             let (frame_type, fin, rsv, part) = batch_item(item)?;
-            let header = self.plan(
-                &mut state,
-                &OutFrame {
-                    frame_type,
-                    fin,
-                    rsv,
-                    payload: part.as_slice(),
-                },
-            )?;
-            total += encoded_len(part.as_slice().len(), header.mask.is_some());
-            planned.push((header, part));
+            let frame = OutFrame {
+                frame_type,
+                fin,
+                rsv,
+                payload: part.as_slice(),
+            };
+            state.plan(&frame).map_err(usage_error_to_py)?;
+            if let Some(deflate) = &self.deflate {
+                if !frame_type.is_control() {
+                    deflate.check_available()?;
+                }
+            }
+            parts.push((frame_type, fin, rsv, part));
+        }
+        let mut state = self.inner;
+        let mut planned = Vec::with_capacity(parts.len());
+        let mut total = 0usize;
+        for (frame_type, fin, rsv, part) in &parts {
+            let frame = OutFrame {
+                frame_type: *frame_type,
+                fin: *fin,
+                rsv: *rsv,
+                payload: part.as_slice(),
+            };
+            let starts = state.open_message().is_none();
+            let mut header = self.plan(&mut state, &frame)?;
+            let deflated = self.deflated(py, &frame, starts, None)?;
+            if let Some((payload, rsv)) = &deflated {
+                header.rsv |= rsv;
+                header.payload_len = payload.len() as u64;
+            }
+            let len = deflated
+                .as_ref()
+                .map_or(frame.payload.len(), |(p, _)| p.len());
+            total += encoded_len(len, header.mask.is_some());
+            planned.push((header, deflated));
         }
         let out = new_bytes(py, total, |out| {
-            for (header, part) in &planned {
-                write_frame(out, header, part.as_slice());
+            for ((header, deflated), (_, _, _, part)) in planned.iter().zip(&parts) {
+                let payload = deflated
+                    .as_ref()
+                    .map_or(part.as_slice(), |(p, _)| p.as_slice());
+                write_frame(out, header, payload);
             }
         })?;
         self.inner = state;
         Ok(out)
+    }
+
+    /// A whole message (`str` as Text, bytes-like as Binary) compressed into a final `Frame`
+    /// with RSV1, for `encode_frame`; the GIL is released while a large one is compressed, so
+    /// another thread may call it. Meanwhile this encoder refuses other compressed messages.
+    fn compress<'py>(
+        slf: &Bound<'py, Self>,
+        message: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyFrame>> {
+        let py = slf.py();
+        let (frame_type, data) = if let Ok(text) = message.cast::<PyString>() {
+            (FrameType::Text, Part::Borrowed(text.to_str()?.as_bytes()))
+        } else if let Ok(bytes) = message.cast::<PyBytes>() {
+            (FrameType::Binary, Part::Borrowed(bytes.as_bytes()))
+        } else {
+            let data = PyBuffer::<u8>::get(message)?.to_vec(py)?;
+            (FrameType::Binary, Part::Copied(data))
+        };
+        let mut compressor = {
+            let mut this = slf.borrow_mut();
+            if let Some(open) = this.inner.open_message() {
+                let got = frame_type;
+                return Err(usage_error_to_py(UsageError::MessageInterleaved {
+                    open,
+                    got,
+                }));
+            }
+            match &mut this.deflate {
+                Some(deflate) => deflate.lend()?,
+                None => return Err(usage_error_to_py(UsageError::DeflateNotNegotiated)),
+            }
+        };
+        let payload = data.as_slice();
+        let compressed = if payload.len() >= UNBLOCK_COMPRESS_MIN {
+            py.detach(|| compressor.compress(payload))
+        } else {
+            compressor.compress(payload)
+        };
+        if let Some(deflate) = &mut slf.borrow_mut().deflate {
+            deflate.restore(compressor);
+        }
+        let data = PyBytes::new(py, &compressed);
+        Bound::new(py, PyFrame::build(frame_type, true, RSV1, data)?)
     }
 }

@@ -66,12 +66,35 @@ async def test_accepted_handshake_picks_our_preferred_offered_subprotocol() -> N
             assert (await client.read_frame()).payload == b"chat.v2 /chat"
 
 
-async def test_permessage_deflate_offers_are_declined_not_refused() -> None:
+async def test_a_permessage_deflate_offer_is_answered_with_the_server_windows() -> None:
     async with serving(chat_app()) as server:
         offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
         async with await answer(server.port, upgrade(offer)) as client:
             assert client.status == 101
+            assert client.headers["sec-websocket-extensions"] == (
+                "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+            )
+
+
+@pytest.mark.parametrize(
+    ("offer", "options"),
+    [
+        pytest.param("permessage-deflate; server_max_window_bits=8", {}, id="window-8"),
+        pytest.param("permessage-deflate; unknown_parameter", {}, id="unknown-parameter"),
+        pytest.param('permessage-deflate; x="unterminated', {}, id="bad-syntax"),
+        pytest.param("x-webkit-deflate-frame", {}, id="other-extension"),
+        pytest.param("permessage-deflate", {"compression": None}, id="compression-off"),
+    ],
+)
+async def test_offers_that_cannot_be_met_are_declined_not_refused(
+    offer: str, options: dict[str, object]
+) -> None:
+    async with serving(chat_app(), **options) as server:
+        request = upgrade(f"Sec-WebSocket-Extensions: {offer}\r\n")
+        async with await answer(server.port, request) as client:
+            assert client.status == 101
             assert "sec-websocket-extensions" not in client.headers
+            assert (await client.read_frame()).payload == b"None /chat"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
-// The demo page: a WebSocket to /echo; what you type is sent, what comes back is shown.
+// The demo page: a WebSocket to /echo; what you type is sent, what comes back is shown, and the
+// extensions the browser and the server agreed (permessage-deflate unless turned off).
 // The upload form posts a real FormData to /upload and lists what the server received.
 const log = document.getElementById("log");
 const state = document.getElementById("state");
+const compression = document.getElementById("compression");
 function show(text, kind) {
   const line = document.createElement("div");
   line.className = kind;
@@ -10,7 +12,10 @@ function show(text, kind) {
 }
 const scheme = location.protocol === "https:" ? "wss://" : "ws://";
 const socket = new WebSocket(scheme + location.host + "/echo");
-socket.onopen = () => { state.textContent = "connected"; };
+socket.onopen = () => {
+  state.textContent = "connected";
+  compression.textContent = socket.extensions || "off";
+};
 socket.onclose = (event) => { state.textContent = "closed (" + event.code + ")"; };
 socket.onmessage = (event) => { show("< " + event.data, "received"); };
 document.getElementById("form").onsubmit = (event) => {
