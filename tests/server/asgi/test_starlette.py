@@ -61,8 +61,11 @@ def starlette_app(file: Path, background_done: anyio.Event) -> Starlette:
     async def send_file(request: Request) -> Response:
         return FileResponse(file)
 
+    async def finish() -> None:
+        background_done.set()  # on the event loop: a plain function would run in a thread
+
     async def background(request: Request) -> Response:
-        return PlainTextResponse("queued", background=BackgroundTask(background_done.set))
+        return PlainTextResponse("queued", background=BackgroundTask(finish))
 
     async def state(request: Request) -> Response:
         return JSONResponse({"started": request.state.started})
