@@ -7,6 +7,7 @@ would; `test_redis_processes.py` runs them in separate processes for real.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -265,4 +266,27 @@ async def test_a_process_without_a_server_publishes_through_a_hub_of_its_own(
                 await hub.run()
         received = await member.read_frame()
         assert (received.opcode, received.payload) == (0x2, b"\x00done")
+        await member.aclose()
+
+
+async def test_foreign_messages_on_a_topic_channel_are_dropped_without_a_reconnect(
+    redis_server: RedisServer,
+) -> None:
+    async with nodes(redis_server.url, 1) as (node,):
+        await node.broker.wait_connected()
+        member = await _member(node, "open")
+        envelope = struct.Struct(">2sB8sQ")
+        foreign = [
+            b"",
+            b"not ours",
+            envelope.pack(b"w1", 0, b"intruder", 1) + b"\xff\xfe not UTF-8",
+            envelope.pack(b"w1", 7, b"intruder", 2) + b"no such kind",
+        ]
+        async with coredis.Redis.from_url(redis_server.url) as other:
+            for data in foreign:
+                await other.publish(b"wsrs:open", data)
+        await node.hub.publish("open", "ours")
+        with anyio.fail_after(5):
+            assert (await member.read_frame()).payload == b"ours"
+        assert node.events.count("disconnected") == 0
         await member.aclose()

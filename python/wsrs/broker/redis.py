@@ -271,7 +271,13 @@ class RedisBroker(Broker):
         if topic not in self._wanted or len(data) < _ENVELOPE.size:
             return
         magic, kind, publisher, sequence = _ENVELOPE.unpack_from(data)
-        if magic != _MAGIC:
+        if magic != _MAGIC or kind not in (_TEXT, _BINARY):
+            return  # not a wsrs broker's: someone else publishes on the channel
+        payload = memoryview(data)[_ENVELOPE.size :]
+        try:
+            message = str(payload, "utf-8") if kind == _TEXT else bytes(payload)
+        except UnicodeDecodeError:
+            logger.warning("Redis broker: dropped a text message of topic %r: not UTF-8", topic)
             return
         seen = self._last_seen.setdefault(topic, {})
         last = seen.get(publisher)
@@ -284,8 +290,6 @@ class RedisBroker(Broker):
                 detail = f"publisher {publisher.hex()}: {last + 1}..{sequence - 1}"
                 self._emit(BrokerEvent("gap", detail, topic=topic, missed=missed))
         seen[publisher] = sequence
-        payload = memoryview(data)[_ENVELOPE.size :]
-        message = str(payload, "utf-8") if kind == _TEXT else bytes(payload)
         assert self._deliver is not None
         self._deliver(topic, message)
 
