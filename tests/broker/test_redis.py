@@ -290,3 +290,30 @@ async def test_foreign_messages_on_a_topic_channel_are_dropped_without_a_reconne
             assert (await member.read_frame()).payload == b"ours"
         assert node.events.count("disconnected") == 0
         await member.aclose()
+
+
+async def test_a_publish_in_flight_when_the_broker_stops_fails_instead_of_hanging(
+    own_redis_server: RedisServer,
+) -> None:
+    broker = RedisBroker(own_redis_server.url, backoff=(0.05, 0.2))
+    outcome: list[BaseException | None] = []
+
+    async def publish(hub: Hub) -> None:
+        try:
+            await hub.publish("stuck", "never answered")
+        except BrokerUnavailable as error:
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg, Hub(broker) as hub:
+            await broker.wait_connected()
+            async with coredis.Redis.from_url(own_redis_server.url) as admin:
+                await admin.client_pause(3000)  # Redis answers no command for 3 s
+            tg.start_soon(publish, hub)
+            await anyio.wait_all_tasks_blocked()
+            assert not broker._queue  # the publisher took it; Redis has not answered
+            assert not outcome
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], BrokerUnavailable)

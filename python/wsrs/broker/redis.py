@@ -369,12 +369,18 @@ class RedisBroker(Broker):
                 async with client.pipeline(transaction=False) as pipe:
                     for channel, data in wire:
                         pipe.publish(channel, data)
-        except Exception as error:
-            # Sent or not, a lost batch is not sent again: receivers see the gap.
-            failure = BrokerUnavailable(f"Redis at {self.url}: {_describe(error)}")
+        except BaseException as error:
+            # Sent or not, a lost batch is not sent again: receivers see the gap. Its callers
+            # learn it, also when the broker stops with the batch in flight.
+            stopped = not isinstance(error, Exception)
+            failure = BrokerUnavailable(
+                "the broker stopped" if stopped else f"Redis at {self.url}: {_describe(error)}"
+            )
             for item in batch:
                 if item.done is not None:
                     item.done.set(failure)
+            if stopped:
+                raise
             self._fail_queued(failure)
             self._set_state("publisher", "down")
             return
