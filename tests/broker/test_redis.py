@@ -317,3 +317,29 @@ async def test_a_publish_in_flight_when_the_broker_stops_fails_instead_of_hangin
             assert not outcome
     assert len(outcome) == 1
     assert isinstance(outcome[0], BrokerUnavailable)
+
+
+async def test_a_topic_name_that_is_not_utf8_is_refused_and_leaves_the_subscriber_up(
+    redis_server: RedisServer,
+) -> None:
+    events = Events()
+    broker = RedisBroker(redis_server.url, on_event=events, backoff=(0.05, 0.2))
+    async with Hub(broker) as hub:
+        await broker.wait_connected()
+        with pytest.raises(ValueError, match="topic"):
+            await hub.listen("lone \ud800 surrogate", print)
+        with pytest.raises(ValueError, match="topic"):
+            await hub.publish("lone \ud800 surrogate", "x")
+        heard: list[str | bytes] = []
+        got = anyio.Event()
+
+        def hear(message: str | bytes) -> None:
+            heard.append(message)
+            got.set()
+
+        await hub.listen("odd *?[] topic", hear)
+        await hub.publish("odd *?[] topic", "still here")
+        with anyio.fail_after(5):
+            await got.wait()
+        assert heard == ["still here"]
+        assert events.count("disconnected") == 0
