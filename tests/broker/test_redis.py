@@ -343,3 +343,24 @@ async def test_a_topic_name_that_is_not_utf8_is_refused_and_leaves_the_subscribe
             await got.wait()
         assert heard == ["still here"]
         assert events.count("disconnected") == 0
+
+
+async def test_waiting_for_a_connection_ends_when_the_broker_stops() -> None:
+    broker = RedisBroker(f"redis://127.0.0.1:{free_port()}/0", backoff=(0.05, 0.2))
+    outcome: list[BaseException] = []
+    waiting = anyio.Event()
+
+    async def wait() -> None:
+        waiting.set()
+        try:
+            await broker.wait_connected()
+        except BrokerUnavailable as error:
+            outcome.append(error)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg, Hub(broker):
+            tg.start_soon(wait)
+            await waiting.wait()  # it parks as it sets the event
+    assert len(outcome) == 1
+    with pytest.raises(BrokerUnavailable, match="not running"):
+        await broker.wait_connected()

@@ -155,7 +155,7 @@ class RedisBroker(Broker):
     async def wait_connected(self) -> None:
         """Return once both connections are up (tests and health checks use this)."""
         while not self.connected:
-            if self._changes is None:
+            if self._changes is None or not self._running:
                 raise BrokerUnavailable("the Redis broker is not running")
             await self._changes.park()
 
