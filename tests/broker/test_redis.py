@@ -7,6 +7,7 @@ would; `test_redis_processes.py` runs them in separate processes for real.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -266,3 +267,100 @@ async def test_a_process_without_a_server_publishes_through_a_hub_of_its_own(
         received = await member.read_frame()
         assert (received.opcode, received.payload) == (0x2, b"\x00done")
         await member.aclose()
+
+
+async def test_foreign_messages_on_a_topic_channel_are_dropped_without_a_reconnect(
+    redis_server: RedisServer,
+) -> None:
+    async with nodes(redis_server.url, 1) as (node,):
+        await node.broker.wait_connected()
+        member = await _member(node, "open")
+        envelope = struct.Struct(">2sB8sQ")
+        foreign = [
+            b"",
+            b"not ours",
+            envelope.pack(b"w1", 0, b"intruder", 1) + b"\xff\xfe not UTF-8",
+            envelope.pack(b"w1", 7, b"intruder", 2) + b"no such kind",
+        ]
+        async with coredis.Redis.from_url(redis_server.url) as other:
+            for data in foreign:
+                await other.publish(b"wsrs:open", data)
+        await node.hub.publish("open", "ours")
+        with anyio.fail_after(5):
+            assert (await member.read_frame()).payload == b"ours"
+        assert node.events.count("disconnected") == 0
+        await member.aclose()
+
+
+async def test_a_publish_in_flight_when_the_broker_stops_fails_instead_of_hanging(
+    own_redis_server: RedisServer,
+) -> None:
+    broker = RedisBroker(own_redis_server.url, backoff=(0.05, 0.2))
+    outcome: list[BaseException | None] = []
+
+    async def publish(hub: Hub) -> None:
+        try:
+            await hub.publish("stuck", "never answered")
+        except BrokerUnavailable as error:
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg, Hub(broker) as hub:
+            await broker.wait_connected()
+            async with coredis.Redis.from_url(own_redis_server.url) as admin:
+                await admin.client_pause(3000)  # Redis answers no command for 3 s
+            tg.start_soon(publish, hub)
+            await anyio.wait_all_tasks_blocked()
+            assert not broker._queue  # the publisher took it; Redis has not answered
+            assert not outcome
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], BrokerUnavailable)
+
+
+async def test_a_topic_name_that_is_not_utf8_is_refused_and_leaves_the_subscriber_up(
+    redis_server: RedisServer,
+) -> None:
+    events = Events()
+    broker = RedisBroker(redis_server.url, on_event=events, backoff=(0.05, 0.2))
+    async with Hub(broker) as hub:
+        await broker.wait_connected()
+        with pytest.raises(ValueError, match="topic"):
+            await hub.listen("lone \ud800 surrogate", print)
+        with pytest.raises(ValueError, match="topic"):
+            await hub.publish("lone \ud800 surrogate", "x")
+        heard: list[str | bytes] = []
+        got = anyio.Event()
+
+        def hear(message: str | bytes) -> None:
+            heard.append(message)
+            got.set()
+
+        await hub.listen("odd *?[] topic", hear)
+        await hub.publish("odd *?[] topic", "still here")
+        with anyio.fail_after(5):
+            await got.wait()
+        assert heard == ["still here"]
+        assert events.count("disconnected") == 0
+
+
+async def test_waiting_for_a_connection_ends_when_the_broker_stops() -> None:
+    broker = RedisBroker(f"redis://127.0.0.1:{free_port()}/0", backoff=(0.05, 0.2))
+    outcome: list[BaseException] = []
+    waiting = anyio.Event()
+
+    async def wait() -> None:
+        waiting.set()
+        try:
+            await broker.wait_connected()
+        except BrokerUnavailable as error:
+            outcome.append(error)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg, Hub(broker):
+            tg.start_soon(wait)
+            await waiting.wait()  # it parks as it sets the event
+    assert len(outcome) == 1
+    with pytest.raises(BrokerUnavailable, match="not running"):
+        await broker.wait_connected()

@@ -155,7 +155,7 @@ class RedisBroker(Broker):
     async def wait_connected(self) -> None:
         """Return once both connections are up (tests and health checks use this)."""
         while not self.connected:
-            if self._changes is None:
+            if self._changes is None or not self._running:
                 raise BrokerUnavailable("the Redis broker is not running")
             await self._changes.park()
 
@@ -271,7 +271,13 @@ class RedisBroker(Broker):
         if topic not in self._wanted or len(data) < _ENVELOPE.size:
             return
         magic, kind, publisher, sequence = _ENVELOPE.unpack_from(data)
-        if magic != _MAGIC:
+        if magic != _MAGIC or kind not in (_TEXT, _BINARY):
+            return  # not a wsrs broker's: someone else publishes on the channel
+        payload = memoryview(data)[_ENVELOPE.size :]
+        try:
+            message = str(payload, "utf-8") if kind == _TEXT else bytes(payload)
+        except UnicodeDecodeError:
+            logger.warning("Redis broker: dropped a text message of topic %r: not UTF-8", topic)
             return
         seen = self._last_seen.setdefault(topic, {})
         last = seen.get(publisher)
@@ -284,8 +290,6 @@ class RedisBroker(Broker):
                 detail = f"publisher {publisher.hex()}: {last + 1}..{sequence - 1}"
                 self._emit(BrokerEvent("gap", detail, topic=topic, missed=missed))
         seen[publisher] = sequence
-        payload = memoryview(data)[_ENVELOPE.size :]
-        message = str(payload, "utf-8") if kind == _TEXT else bytes(payload)
         assert self._deliver is not None
         self._deliver(topic, message)
 
@@ -365,12 +369,18 @@ class RedisBroker(Broker):
                 async with client.pipeline(transaction=False) as pipe:
                     for channel, data in wire:
                         pipe.publish(channel, data)
-        except Exception as error:
-            # Sent or not, a lost batch is not sent again: receivers see the gap.
-            failure = BrokerUnavailable(f"Redis at {self.url}: {_describe(error)}")
+        except BaseException as error:
+            # Sent or not, a lost batch is not sent again: receivers see the gap. Its callers
+            # learn it, also when the broker stops with the batch in flight.
+            stopped = not isinstance(error, Exception)
+            failure = BrokerUnavailable(
+                "the broker stopped" if stopped else f"Redis at {self.url}: {_describe(error)}"
+            )
             for item in batch:
                 if item.done is not None:
                     item.done.set(failure)
+            if stopped:
+                raise
             self._fail_queued(failure)
             self._set_state("publisher", "down")
             return

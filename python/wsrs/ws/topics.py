@@ -72,6 +72,7 @@ class Topics:
 
     async def join(self, session: SessionBase[Any], topic: str) -> None:
         """Make `session` a member of `topic` (see `SessionBase.subscribe`)."""
+        _check_topic(topic)
         if session._connection_lost:
             return
         members = self._members.get(topic)
@@ -100,6 +101,7 @@ class Topics:
 
     async def listen(self, topic: str, listener: Listener) -> Callable[[], None]:
         """Call `listener(message)` for every message of `topic`; returns what stops it."""
+        _check_topic(topic)
         listeners = self._listeners.get(topic)
         if listeners is None:
             listeners = self._listeners[topic] = []
@@ -122,6 +124,7 @@ class Topics:
         the link when there is one, else straight to this process's members."""
         if not isinstance(message, str | bytes | bytearray | memoryview):
             raise TypeError(f"a message is str or bytes, not {type(message).__name__}")
+        _check_topic(topic)
         if self._link is None:
             self.deliver(topic, message)
         else:
@@ -152,3 +155,12 @@ class Topics:
     def _maybe_drop(self, topic: str) -> None:
         if self._link is not None and topic not in self._members and topic not in self._listeners:
             self._link.unsubscribe(topic)
+
+
+def _check_topic(topic: str) -> None:
+    """Refuse a topic name a broker cannot carry: a broker's channel is the name in UTF-8, so a
+    lone surrogate would fail there, for every topic, instead of here for this one."""
+    try:
+        topic.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f"a topic name is valid UTF-8 text, not {topic!r}") from None
