@@ -114,6 +114,22 @@ async def test_many_small_fields_and_urlencoded_forms(server: Server) -> None:
     assert streamed.json() == [["a", 3], ["f", 5]]
 
 
+async def test_reading_the_form_twice_gives_the_same_form() -> None:
+    app = App()
+
+    @app.route("/twice", methods=["POST"])
+    async def twice(request: Request) -> Response:
+        first, second = await request.form(), await request.form()
+        return Response.json({"same": first is second, "name": second.get("name")})
+
+    async with (
+        serving(app) as running,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.port}") as client,
+    ):
+        answer = await client.post("/twice", data={"name": "x"}, files={"f": ("f", b"1")})
+    assert answer.json() == {"same": True, "name": "x"}
+
+
 async def post_raw(port: int, path: str, content_type: str, body: bytes) -> bytes:
     """Send one POST on a new connection and read everything until the server closes it."""
     head = (

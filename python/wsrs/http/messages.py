@@ -245,6 +245,7 @@ class Request:
     """One HTTP request: its head, and its body as a stream."""
 
     __slots__ = (
+        "_form",
         "_head",
         "_headers",
         "body",
@@ -272,6 +273,7 @@ class Request:
         self.remote_address = remote_address
         """The client's socket address (a trusted proxy's ``X-Forwarded-For`` with
         ``proxy_headers``)."""
+        self._form: FormData | None = None
         self.form_limits: FormLimits | None = None
         """The limits `form()` applies when given none (set from the route)."""
         self.local_address = local_address
@@ -349,9 +351,12 @@ class Request:
         Files larger than the limits' `spool_size` go to anonymous temporary files; close the
         `FormData` (``async with``) to release them. Past a limit (`limits`, else the route's
         `form_limits`, else `FormLimits()`) it raises a 413 error, and the server answers 413
-        and closes the connection; 415 when the body is not a form.
+        and closes the connection; 415 when the body is not a form. The body is read once:
+        later calls return the same `FormData`.
         """
-        return await read_form(self, limits or self.form_limits)
+        if self._form is None:
+            self._form = await read_form(self, limits or self.form_limits)
+        return self._form
 
     def multipart(self, limits: MultipartLimits | None = None) -> AsyncIterator[MultipartPart]:
         """The parts of a ``multipart/*`` body as they arrive, each with its content stream.
