@@ -38,11 +38,15 @@ def message(n: int) -> str | bytes:
 
 
 def shrink_socket_buffers(ws: DefaultWebSocketSession) -> None:
-    """Small kernel buffers, so that the write buffers fill and sends wait: that is where most
-    cancellations land."""
+    """A small kernel send buffer, so that the write buffers fill and sends wait: that is where
+    most cancellations land.
+
+    Only the send side: a receive buffer this small is below what one loopback segment (64 KiB
+    MTU) needs, so the kernel drops segments and TCP's retransmission backoff, not the session,
+    decides how fast the run goes, up to stalls longer than any ping timeout.
+    """
     sock = ws._transport.get_extra_info("socket")
-    for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-        sock.setsockopt(socket.SOL_SOCKET, option, 32768)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)
 
 
 async def echo(ws: DefaultWebSocketSession) -> None:
