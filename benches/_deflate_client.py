@@ -4,7 +4,8 @@
     One connection, one message in flight (send, wait for the echo, check it, repeat): a 1 KiB
     JSON text, a 1 MiB text, or a 64-byte text. The websockets client compresses at its defaults
     (as in every row of the compressed table); the wsrs client takes ``--compression on|off``.
-    Prints one JSON object: round trips/s and the server's CPU time per round trip.
+    Prints one JSON object: round trips/s and the server's and the client's CPU time per round
+    trip.
 
 ``python -m benches._deflate_client idle URL --sessions 2000 --echoes 2``
     Opens sessions with websockets' client (compression on), sends ``--echoes`` 1 KiB JSON
@@ -89,11 +90,18 @@ async def round_trips(
 
     await run(warmup)
     cpu_before = group_cpu_seconds(server_pgid) if server_pgid else 0.0
+    own_before = time.process_time()
     started = time.perf_counter()
     count = await run(duration)
     elapsed = time.perf_counter() - started
+    own = time.process_time() - own_before
     cpu = (group_cpu_seconds(server_pgid) - cpu_before) if server_pgid else 0.0
-    return {"rate": count / elapsed, "server_cpu_us": cpu / count * 1e6, "count": count}
+    return {
+        "rate": count / elapsed,
+        "server_cpu_us": cpu / count * 1e6,
+        "client_cpu_us": own / count * 1e6,
+        "count": count,
+    }
 
 
 async def rt_websockets(args: argparse.Namespace) -> None:

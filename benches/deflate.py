@@ -74,8 +74,9 @@ class Run:
 
 def round_trips(
     impl: str, settings: str, message: str, run: Run, client: Sequence[str] = ()
-) -> tuple[Cell, Cell]:
-    """Round trips/s and server CPU µs per round trip for one server and one message."""
+) -> tuple[Cell, Cell, Cell]:
+    """Round trips/s, and server and client CPU µs per round trip, for one server and one
+    message."""
     label = f"{impl} ({settings}, {message})"
     progress(f"round trips: {label}")
     try:
@@ -88,10 +89,11 @@ def round_trips(
             with Child(f"client for {label}", argv, capture_stdout=True) as child:
                 _, output = child.communicate(run.warmup + run.duration + 60)
                 result = parse_json_line(child, output.strip().splitlines()[-1])
-                return float(result["rate"]), float(result["server_cpu_us"])
+                rate, server_cpu = float(result["rate"]), float(result["server_cpu_us"])
+                return rate, server_cpu, float(result["client_cpu_us"])
     except (BenchError, IndexError) as exc:
         run.notes.append(f"{label}: {exc}")
-        return "error", "error"
+        return "error", "error", "error"
 
 
 def idle_memory(impl: str, settings: str, run: Run, echoes: int = 2) -> tuple[Cell, str]:
@@ -159,7 +161,7 @@ def main() -> int:
         for _ in range(run.rounds):
             for impl in IMPLS:
                 for message, _title in MESSAGES:
-                    rate, cpu = round_trips(impl, "default", message, run)
+                    rate, cpu, _client_cpu = round_trips(impl, "default", message, run)
                     rates.setdefault((impl, message), Samples()).add(rate)
                     cpus.setdefault((impl, message), Samples()).add(cpu)
         titles = [title for _, title in MESSAGES]
@@ -183,23 +185,33 @@ def main() -> int:
                 for peer in ("websockets", "aiohttp")
             ],
         )  # fmt: skip
-        small: dict[str, Samples] = {}
+        small: dict[str, tuple[Samples, Samples, Samples]] = {}
         for _ in range(run.rounds):
             for compression in ("off", "on"):
                 settings = "off" if compression == "off" else "default"
                 client = ("--client", "wsrs", "--compression", compression)
-                rate, _cpu = round_trips("wsrs", settings, "small", run, client)
-                small.setdefault(compression, Samples()).add(rate)
+                measured = round_trips("wsrs", settings, "small", run, client)
+                samples = small.setdefault(compression, (Samples(), Samples(), Samples()))
+                for sample, value in zip(samples, measured, strict=True):
+                    sample.add(value)
         print_table(
-            "64-byte text round trips/s, wsrs client and server: compression off, and "
-            "negotiated but skipped by min_size (128 B)",
-            ["wsrs", "round trips/s"],
+            "64-byte text round trips, wsrs client and server: compression off, and "
+            "negotiated but skipped by min_size (128 B); CPU µs per round trip is the steadier "
+            "figure on a loaded machine",
+            ["wsrs", "round trips/s", "server CPU µs", "client CPU µs"],
             [
-                ["compression off", fmt_int(small["off"].cell)],
-                ["negotiated, skipped", fmt_int(small["on"].cell)],
-                ["ratio (target ≥ 1.0)", fmt_ratio(small["on"].cell, small["off"].cell, 0.97)],
+                [name, fmt_int(rate.cell), kib(server.cell), kib(client_cpu.cell)]
+                for name, (rate, server, client_cpu) in (
+                    ("compression off", small["off"]), ("negotiated, skipped", small["on"])
+                )
+            ]
+            + [
+                ["ratio (target ≥ 1.0 rate, ≤ 1.0 CPU)",
+                 fmt_ratio(small["on"][0].cell, small["off"][0].cell, 0.97),
+                 *(fmt_ratio(on.cell, off.cell)
+                   for on, off in zip(small["on"][1:], small["off"][1:], strict=True))],
             ],
-        )
+        )  # fmt: skip
 
     if not args.skip_memory:
         rows = []
