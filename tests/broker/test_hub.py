@@ -7,6 +7,7 @@ import anyio
 import pytest
 
 from tests.broker.chat import Joined, chat_app
+from tests.broker.gated import GatedBroker
 from tests.helpers import read_until_closed, serving
 from tests.wire import RawClient, frame
 from wsrs import (
@@ -160,3 +161,17 @@ async def test_the_link_hears_of_a_topics_first_member_and_of_its_last() -> None
         ("subscribed", "t"),
         ("unsubscribe", "t"),
     ]
+
+
+async def test_a_listener_cancelled_while_its_topic_subscribes_is_not_left_behind() -> None:
+    broker = GatedBroker()
+    broker.gate = anyio.Event()
+    hub = Hub(broker)
+    heard: list[str | bytes] = []
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(hub.listen, "news", heard.append)
+        await broker.until(lambda: broker.waiting == 1)
+        tasks.cancel_scope.cancel()
+    broker.gate.set()
+    await hub.topics.publish("news", "after the cancelled listen")
+    assert heard == []

@@ -48,7 +48,21 @@ class _Room:
         self.shown = 0
         self.asked = new_parking()
         """Woken when another process asks for our count (its first member of the room)."""
+        self.listening = False
+        """True from the moment a member starts listening to the room's presence topic."""
         self.stop_listening: Callable[[], None] = _nothing
+
+    async def listen(self) -> None:
+        """Hear the other processes' counts, unless a member already started to; a member whose
+        start fails leaves it to the next one (or to the oldest member's next period)."""
+        if self.listening:
+            return
+        self.listening = True
+        try:
+            self.stop_listening = await self.topics.listen(f"presence:{self.name}", self.heard)
+        except BaseException:
+            self.listening = False
+            raise
 
     @property
     def total(self) -> int:
@@ -80,14 +94,19 @@ class _Room:
             with anyio.move_on_after(PRESENCE_PERIOD):
                 await self.asked.park()
             if next(iter(self.sessions), None) is ws:
+                await self.listen()
                 self.show()
                 await self.announce()
 
-    def show(self) -> None:
-        """Send the count to this process's members when it changed."""
-        if self.total != self.shown:
-            self.shown = self.total
-            broadcast(self.sessions, json.dumps({"members": self.shown}).encode())
+    def show(self, joined: DefaultWebSocketSession | None = None) -> None:
+        """Send the count to this process's members when it changed, and to a member that
+        just `joined` in any case (its arrival need not change it: another may have left)."""
+        total = self.total
+        if total != self.shown:
+            self.shown = total
+            broadcast(self.sessions, json.dumps({"members": total}).encode())
+        elif joined is not None:
+            broadcast([joined], json.dumps({"members": total}).encode())
 
 
 def _nothing() -> None:
@@ -108,12 +127,14 @@ def add_chat(app: App) -> None:
         first = room is None
         if room is None:
             room = rooms[name] = _Room(name, ws.topics, node)
-            room.stop_listening = await ws.topics.listen(f"presence:{name}", room.heard)
-        await ws.subscribe(f"chat:{name}")
+        # A member from before the first wait: a room is only ever dropped when it is empty,
+        # so no one joins a room that another member's leaving is taking down.
         room.sessions[ws] = None
-        room.show()
-        await room.announce(ask=first)
         try:
+            await room.listen()
+            await ws.subscribe(f"chat:{name}")
+            room.show(joined=ws)
+            await room.announce(ask=first)
             async with task_group() as tg:
                 tg.start_soon(room.answer, ws)
                 async for message in ws:
@@ -128,5 +149,6 @@ def add_chat(app: App) -> None:
             room.show()
             if not room.sessions:
                 room.stop_listening()
-                del rooms[name]
+                if rooms.get(name) is room:
+                    del rooms[name]
             await room.announce()

@@ -116,7 +116,11 @@ class Topics:
                     del self._listeners[topic]
                     self._maybe_drop(topic)
 
-        await self._carried(topic, first)
+        try:
+            await self._carried(topic, first)
+        except BaseException:
+            stop()  # cancelled while the link subscribes: no listener left behind
+            raise
         return stop
 
     async def publish(self, topic: str, message: str | bytes) -> None:
