@@ -96,6 +96,10 @@ bench-autobahn: build
 bench-zlib:
 	cargo run --release --quiet --manifest-path benches/zlib_contexts/Cargo.toml
 
+.PHONY: bench-deflate-memory  ## Memory per idle compressed session by window, memLevel and context takeover, against websockets
+bench-deflate-memory: build
+	$(PY) -m benches.deflate_memory
+
 .PHONY: soak-compression  ## 100 000 compressed sends cancelled at random, with pings and fragments, asyncio and trio
 soak-compression: build
 	SOAK_SENDS=100000 $(PY) -m pytest tests/ws/session/test_compression_soak.py --timeout 3600 -s -v
