@@ -108,7 +108,7 @@ impl fmt::Display for WsError {
             Self::ReservedBitsSet { bits } => {
                 write!(
                     f,
-                    "reserved bits set without an extension (RSV = {bits:#05b})"
+                    "reserved bits set that no negotiated extension allows (RSV = {bits:#05b})"
                 )
             }
             Self::UnknownOpcode { opcode } => write!(f, "unknown opcode {opcode:#x}"),
@@ -310,7 +310,10 @@ mod tests {
     #[test]
     fn messages_name_the_rule() {
         let text = WsError::ReservedBitsSet { bits: 4 }.to_string();
-        assert_eq!(text, "reserved bits set without an extension (RSV = 0b100)");
+        assert_eq!(
+            text,
+            "reserved bits set that no negotiated extension allows (RSV = 0b100)"
+        );
         let text = UsageError::MessageInterleaved {
             open: FrameType::Text,
             got: FrameType::Binary,

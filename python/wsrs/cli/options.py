@@ -103,7 +103,11 @@ class _HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         help_text = action.help or ""
         default = action.default
-        if default in (None, False, "", argparse.SUPPRESS) or action.option_strings == []:
+        if (
+            default in (None, False, "", argparse.SUPPRESS)
+            or action.option_strings == []
+            or action.nargs == 0  # an on/off flag: its default is what it does not do
+        ):
             return help_text
         return f"{help_text} (default: {default})"
 

@@ -13,8 +13,9 @@ With permessage-deflate the codec compresses and inflates; a large message sent 
 compressed on a worker thread (the GIL released) so that other sessions run meanwhile. Until it
 is written, later messages wait behind it (`send`) or are held in order (`send_nowait`), and
 control frames go ahead. A `send` cancelled while its message is being compressed still writes
-that message whole, then lets the cancellation through: the compressor's window and the peer's
-stay in step, so the next message is never corrupted.
+that message whole and returns; the cancellation takes effect at the caller's next wait. One
+cancelled before the worker thread starts sends nothing. Either way the compressor's window and
+the peer's stay in step, so the next message is never corrupted.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class SessionBase(Generic[T]):
         "_incoming_end",
         "_joined",
         "_lost",
+        "_min_size",
         "_off_loop_min",
         "_on_message",
         "_paused_for_inbox",
@@ -142,6 +144,7 @@ class SessionBase(Generic[T]):
                 min_size=compression.min_size,
             )
             self._predicate = compression.predicate
+            self._min_size = compression.min_size
             # None when this side cannot compress (an agreed window of 8): nothing goes off loop.
             self._off_loop_min: int | None = (
                 max(OFF_LOOP_MIN, compression.min_size) if self._encoder.compression else None
@@ -149,6 +152,7 @@ class SessionBase(Generic[T]):
         else:
             self._encoder = FrameEncoder(masking=client)
             self._predicate = None
+            self._min_size = 0
             self._off_loop_min = None
         self._compressing = False
         self._held: deque[tuple[Frame | str | bytes, bool | None]] = deque()
@@ -345,12 +349,29 @@ class SessionBase(Generic[T]):
         has no effect.
         """
         self._check_open()
-        if compress is None and self._predicate is not None and type(message) is not Frame:
+        if (
+            compress is None
+            and self._predicate is not None
+            and type(message) is not Frame
+            and self._past_min_size(message)
+        ):
             compress = None if self._predicate(message) else False
         if self._compressing and not (type(message) is Frame and message.frame_type.is_control):
             self._held.append((message, compress))
             return
         self._send_now(message, compress)
+
+    def _past_min_size(self, message: str | bytes) -> bool:
+        """True when `message` is not shorter than `Deflate.min_size` in bytes on the wire: only
+        those are the predicate's to judge (a Python call spared per small message)."""
+        if len(message) >= self._min_size:
+            return True
+        # A short str may still be long in UTF-8; isascii() is a flag lookup.
+        return (
+            isinstance(message, str)
+            and not message.isascii()
+            and len(message.encode()) >= self._min_size
+        )
 
     def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
         """Encode and write `message` (the session is open and nothing is held before it)."""

@@ -1,10 +1,10 @@
 """`broadcast`: one message to many sessions, encoded once, written without waiting.
 
 The frame is encoded by one Rust call into one `bytes`, and that same object is written to every
-session that can take it as it is (a server session with no per-session encoding: no masking, no
-compression context, no fragmented message of its own half sent). A session that needs its own
-encoding (a client session masks every frame; a compression context changes the payload) gets it
-from its own encoder. Nothing awaits: each write goes to the socket at once or into the
+server session that has no fragmented message of its own half sent. A server session with
+permessage-deflate takes it uncompressed too (RSV1 clear, which the extension always allows),
+after any message it is compressing. A client session masks every frame, so it encodes the
+message itself. Nothing awaits: each write goes to the socket at once or into the
 transport's buffer, so a slow reader cannot hold the others up.
 
 What bounds memory is the `SlowConsumer` policy, chosen per call or per server (`SessionConfig`):

@@ -113,6 +113,28 @@ async def test_the_policy_decides_what_goes_compressed() -> None:
     ]
 
 
+async def test_the_predicate_judges_only_messages_that_min_size_lets_through() -> None:
+    judged: list[str | bytes] = []
+
+    def predicate(message: str | bytes) -> bool:
+        judged.append(message)
+        return True
+
+    async def sender(ws: DefaultWebSocketSession) -> None:
+        for message in ("short", "éééééé", b"0123456789", "abc", "x" * 9):
+            await ws.send(message)
+
+    compression = Deflate(min_size=10, predicate=predicate)
+    async with (
+        serving(websocket_app(sender), compression=compression) as server,
+        await RawClient.connect(server.port, "/ws", OFFER) as client,
+    ):
+        compressed = [bool((await client.read_frame()).rsv) for _ in range(5)]
+    # Six characters of two UTF-8 bytes each are 12 bytes on the wire: past a min_size of 10.
+    assert judged == ["éééééé", b"0123456789"]
+    assert compressed == [False, True, True, False, False]
+
+
 async def wait_until(condition: Callable[[], bool]) -> None:
     """Yield to the loop until `condition` holds (at most about five seconds)."""
     for _ in range(5000):
