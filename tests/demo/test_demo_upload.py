@@ -10,10 +10,11 @@ from pathlib import Path
 
 import anyio
 import pytest
-from playwright.sync_api import FilePayload
+from playwright.sync_api import FilePayload, Page
 
 from tests.demo.browser import chromium_page
 from tests.helpers import serving
+from wsrs import HttpLimits
 from wsrs.demo import demo_app
 
 pytestmark = pytest.mark.anyio
@@ -31,17 +32,22 @@ def expected_rows() -> list[list[str]]:
     return [*rows, ["note", "", str(len(note)), hashlib.sha256(note).hexdigest()]]
 
 
-def upload_from_the_page(url: str) -> list[list[str]]:
-    """Pick the files in the page's form, submit it, and read the table the page fills."""
+def submit_the_form(page: Page, url: str) -> None:
+    """Pick the files in the page's form, fill its note and submit it."""
     payloads: list[FilePayload] = [
         {"name": name, "mimeType": "application/octet-stream", "buffer": data}
         for name, data in FILES
     ]
+    page.goto(url)
+    page.fill("input[name=note]", "a \u2713")
+    page.set_input_files("#files", payloads)
+    page.click("#upload button")
+
+
+def upload_from_the_page(url: str) -> list[list[str]]:
+    """Submit the form and read the table the page fills."""
     with chromium_page() as page:
-        page.goto(url)
-        page.fill("input[name=note]", "a \u2713")
-        page.set_input_files("#files", payloads)
-        page.click("#upload button")
+        submit_the_form(page, url)
         page.wait_for_selector("#uploads .uploaded")
         rows = page.locator("#uploads tbody tr")
         return [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
@@ -53,6 +59,25 @@ async def test_the_page_uploads_files_and_shows_their_sha256() -> None:
         url = f"http://127.0.0.1:{server.port}/"
         rows = await anyio.to_thread.run_sync(upload_from_the_page, url)
     assert rows == expected_rows()
+
+
+def refused_upload(url: str) -> tuple[str, int]:
+    """Submit the form to a server that refuses it: what the page says, and its table's rows."""
+    with chromium_page() as page:
+        submit_the_form(page, url)
+        page.wait_for_function(
+            "document.getElementById('upload-state').textContent.startsWith('refused')"
+        )
+        return page.inner_text("#upload-state"), page.locator("#uploads tbody tr").count()
+
+
+@pytest.mark.browser
+async def test_the_page_shows_why_an_upload_over_the_body_limit_was_refused() -> None:
+    async with serving(demo_app(), limits=HttpLimits(max_body_size=100_000)) as server:
+        url = f"http://127.0.0.1:{server.port}/"
+        state, rows = await anyio.to_thread.run_sync(refused_upload, url)
+    assert state.startswith("refused: 413 ")
+    assert rows == 0
 
 
 async def test_curl_can_post_to_the_same_endpoint(tmp_path: Path) -> None:

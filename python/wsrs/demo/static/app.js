@@ -27,11 +27,26 @@ document.getElementById("form").onsubmit = (event) => {
     input.value = "";
   }
 };
+// A refused upload (413 over the body limit, 400 for a malformed form) answers plain text, not
+// JSON: the page shows the status and the server's reason instead of the table.
 document.getElementById("upload").onsubmit = async (event) => {
   event.preventDefault();
-  const response = await fetch("/upload", { method: "POST", body: new FormData(event.target) });
+  const uploadState = document.getElementById("upload-state");
   const rows = document.querySelector("#uploads tbody");
   rows.replaceChildren();
+  uploadState.textContent = "uploading…";
+  let response;
+  try {
+    response = await fetch("/upload", { method: "POST", body: new FormData(event.target) });
+  } catch (error) {
+    uploadState.textContent = "upload failed: " + error.message;
+    return;
+  }
+  if (!response.ok) {
+    uploadState.textContent = "refused: " + response.status + " " + (await response.text()).trim();
+    return;
+  }
+  uploadState.textContent = "";
   for (const part of (await response.json()).parts) {
     const row = rows.insertRow();
     row.className = "uploaded";
