@@ -21,6 +21,7 @@ from tests.helpers import serving
 from tests.redis_server import RedisServer, free_port
 from tests.wire import RawClient, frame
 from wsrs import BrokerEvent, BrokerUnavailable, Hub, RedisBroker, Server
+from wsrs.broker import redis as redis_module
 
 pytestmark = pytest.mark.anyio
 
@@ -364,3 +365,29 @@ async def test_waiting_for_a_connection_ends_when_the_broker_stops() -> None:
     assert len(outcome) == 1
     with pytest.raises(BrokerUnavailable, match="not running"):
         await broker.wait_connected()
+
+
+async def test_sequence_tables_stay_bounded_and_a_forgotten_topic_starts_afresh(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_module, "_TRACKED_TOPICS", 2)
+    with anyio.fail_after(10):
+        await _forgotten_topic_starts_afresh(redis_server)
+
+
+async def _forgotten_topic_starts_afresh(redis_server: RedisServer) -> None:
+    async with nodes(redis_server.url, 2) as (receiver, publisher):
+        for node in (receiver, publisher):
+            await node.broker.wait_connected()
+        member = await _member(receiver, "kept")
+        await publisher.hub.publish("kept", "one")
+        assert (await member.read_frame()).payload == b"one"
+        for i in range(5):  # other topics push "kept" out of the publisher's table
+            await publisher.hub.publish(f"elsewhere {i}", "unheard")
+        assert len(publisher.broker._sequences) == 2
+        await publisher.hub.publish("kept", "two")  # sequence 1 again: not taken as a duplicate
+        assert (await member.read_frame()).payload == b"two"
+        await publisher.hub.publish("kept", "three")
+        assert (await member.read_frame()).payload == b"three"
+        assert receiver.broker.gaps == 0
+        await member.aclose()

@@ -48,6 +48,13 @@ _MAGIC = b"w1"
 _TEXT, _BINARY = 0, 1
 _BATCH = 256
 """Publishes sent in one pipeline at most."""
+_TRACKED_TOPICS = 65_536
+"""Topics whose sequence a publisher keeps; the one published least recently is forgotten first,
+and starts again at 1 (which subscribers take as a fresh start), so per-user topics do not grow
+the table without end."""
+_TRACKED_PUBLISHERS = 64
+"""Publishers whose last sequence a subscriber keeps per topic; the one heard least recently is
+forgotten first (its next message is then taken without a gap check)."""
 
 State = Literal["connecting", "up", "down"]
 
@@ -280,9 +287,10 @@ class RedisBroker(Broker):
             logger.warning("Redis broker: dropped a text message of topic %r: not UTF-8", topic)
             return
         seen = self._last_seen.setdefault(topic, {})
-        last = seen.get(publisher)
-        if last is not None:
+        last = seen.pop(publisher, None)  # re-inserted below: the most recently heard go last
+        if last is not None and sequence != 1:  # 1: the publisher forgot the topic, starts anew
             if sequence <= last:
+                seen[publisher] = last
                 return  # already delivered once
             if sequence > last + 1:
                 missed = sequence - last - 1
@@ -290,6 +298,8 @@ class RedisBroker(Broker):
                 detail = f"publisher {publisher.hex()}: {last + 1}..{sequence - 1}"
                 self._emit(BrokerEvent("gap", detail, topic=topic, missed=missed))
         seen[publisher] = sequence
+        if len(seen) > _TRACKED_PUBLISHERS:
+            del seen[next(iter(seen))]
         assert self._deliver is not None
         self._deliver(topic, message)
 
@@ -358,8 +368,10 @@ class RedisBroker(Broker):
         sequences = self._sequences
         wire = []
         for item in batch:
-            sequence = sequences.get(item.topic, 0) + 1
-            sequences[item.topic] = sequence
+            sequence = sequences.pop(item.topic, 0) + 1
+            sequences[item.topic] = sequence  # the most recently published go last
+            if len(sequences) > _TRACKED_TOPICS:
+                del sequences[next(iter(sequences))]
             head = _ENVELOPE.pack(_MAGIC, item.kind, self._publisher_id, sequence)
             wire.append((item.channel, head + item.payload))
         try:
