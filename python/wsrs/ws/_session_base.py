@@ -12,7 +12,8 @@ that drains before the next message costs no pause).
 With permessage-deflate the codec compresses and inflates; a large message sent with `send` is
 compressed on a worker thread (the GIL released) so that other sessions run meanwhile. Until it
 is written, later messages wait behind it (`send`) or are held in order (`send_nowait`), and
-control frames go ahead. A `send` cancelled while its message is being compressed still writes
+control frames go ahead, except the Close of our own `close()`, which follows what was sent
+before it. A `send` cancelled while its message is being compressed still writes
 that message whole and returns; the cancellation takes effect at the caller's next wait. One
 cancelled before the worker thread starts sends nothing. Either way the compressor's window and
 the peer's stay in step, so the next message is never corrupted.
@@ -84,6 +85,7 @@ class SessionBase(Generic[T]):
         "_deflate",
         "_encoder",
         "_held",
+        "_held_close",
         "_inbox",
         "_incoming_end",
         "_joined",
@@ -156,6 +158,7 @@ class SessionBase(Generic[T]):
             self._off_loop_min = None
         self._compressing = False
         self._held: deque[tuple[Frame | str | bytes, bool | None]] = deque()
+        self._held_close: bytes | None = None
         self._inbox: deque[T] = deque()
         self._readers = new_parking()
         self._writers = new_parking()
@@ -434,20 +437,41 @@ class SessionBase(Generic[T]):
         try:
             # Not abandoned on cancellation: the message is written whole once compressed.
             frame = await anyio.to_thread.run_sync(self._encoder.compress, message)
-            self._check_open()
+            if self._cannot_write_held():
+                raise closed_exception(self._sent, self._received)
             self._write(self._encoder.encode_frame(frame))
         finally:
             self._compressing = False
             held, self._held = self._held, deque()
             for item, compress in held:
-                if self._close_written or self._connection_lost:
+                if self._cannot_write_held():
                     break
                 try:
                     self._send_now(item, compress)
                 except ValueError:
                     # Its `send_nowait` has returned: the caller cannot be told any more.
                     logger.exception("a message sent while another was compressed was refused")
+            if self._held_close is not None and not self._cannot_write_held():
+                self._write(self._held_close)
+            self._held_close = None
             self._writers.wake()
+
+    def _cannot_write_held(self) -> bool:
+        """True once what waits behind a compression can no longer go out: the connection is
+        gone or closing, or a Close that was not held behind it has been written."""
+        return (
+            self._connection_lost
+            or self._transport.is_closing()
+            or (self._close_written and self._held_close is None)
+        )
+
+    def _write_close_frame(self, close: bytes) -> None:
+        """Write our Close frame, after the message being compressed and those held behind it
+        if any: they were sent before it."""
+        if self._compressing:
+            self._held_close = close
+        else:
+            self._write(close)
 
     def _check_open(self) -> None:
         if self._close_written or self._connection_lost:

@@ -1,0 +1,48 @@
+"""What happens around a message compressed off the loop: what is held behind it, what goes ahead
+of it, and what `close`, `flush` and `broadcast` do meanwhile. Every message accepted before a
+call returns goes out whole and in order, and no sender is left waiting."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from tests.helpers import serving, websocket_app
+from tests.ws.session.test_compression import prose, wait_until
+from wsrs import DefaultWebSocketSession, Deflate, Frame, broadcast, connect
+
+pytestmark = pytest.mark.anyio
+
+SLOW = Deflate(level=9)
+"""Level 9 on megabytes of prose: compressing takes long enough to act while it runs."""
+
+
+async def received_until_closed(port: int) -> list[str | bytes]:
+    """Everything the server sends after a "go", until it closes."""
+    async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+        await ws.send("go")
+        return [message async for message in ws]
+
+
+async def test_close_while_compressing_sends_what_came_before_it_first() -> None:
+    big = prose(2 << 20)
+    send_returned = anyio.Event()
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+
+        async def send_big() -> None:
+            await ws.send(big)
+            send_returned.set()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(send_big)
+            await wait_until(lambda: ws._compressing)
+            ws.send_nowait("accepted before close")
+            await ws.close()
+
+    with anyio.fail_after(30):
+        async with serving(websocket_app(handler), compression=SLOW) as server:
+            received = await received_until_closed(server.port)
+    assert received == [big, "accepted before close"]
+    assert send_returned.is_set()
