@@ -480,11 +480,14 @@ class SessionBase(Generic[T]):
     async def flush(self) -> None:
         """Return once everything sent before this call has been written to the socket.
 
-        It does not mean the peer received it. Returns at once when the connection is gone.
+        It does not mean the peer received it; a message being compressed and those held behind
+        it count as sent. Returns at once when the connection is gone.
         """
         transport = self._transport
         limit = self._config.write_limit
-        while not self._connection_lost and transport.get_write_buffer_size() > 0:
+        while not self._connection_lost and (
+            self._compressing or transport.get_write_buffer_size() > 0
+        ):
             transport.set_write_buffer_limits(high=0, low=0)
             try:
                 await self._writers.park()

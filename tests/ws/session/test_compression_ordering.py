@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import serving, websocket_app
 from tests.ws.session.test_compression import prose, wait_until
-from wsrs import DefaultWebSocketSession, Deflate, Frame, broadcast, connect
+from wsrs import DefaultWebSocketSession, Deflate, Frame, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -46,3 +46,43 @@ async def test_close_while_compressing_sends_what_came_before_it_first() -> None
             received = await received_until_closed(server.port)
     assert received == [big, "accepted before close"]
     assert send_returned.is_set()
+
+
+async def test_flush_waits_for_messages_held_behind_a_compression() -> None:
+    big = prose(2 << 20)
+    flushed: list[tuple[bool, int]] = []
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(ws.send, big)
+            await wait_until(lambda: ws._compressing)
+            ws.send_nowait("held")
+            await ws.flush()
+            flushed.append((ws._compressing, len(ws._held)))
+
+    with anyio.fail_after(30):
+        async with serving(websocket_app(handler), compression=SLOW) as server:
+            received = await received_until_closed(server.port)
+    assert flushed == [(False, 0)]
+    assert received == [big, "held"]
+
+
+async def test_a_held_message_refused_later_costs_neither_the_sender_nor_the_others() -> None:
+    big = prose(2 << 20)
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(ws.send, big)
+            await wait_until(lambda: ws._compressing)
+            ws.send_nowait(Frame.text("frag", fin=False))
+            # Binary inside a fragmented Text message: refused when its turn comes, and logged.
+            ws.send_nowait(b"interleaved")
+            ws.send_nowait(Frame.text("mented"))
+            tasks.start_soon(ws.send, "waited")
+
+    with anyio.fail_after(30):
+        async with serving(websocket_app(handler), compression=SLOW) as server:
+            received = await received_until_closed(server.port)
+    assert received == [big, "fragmented", "waited"]
