@@ -387,10 +387,10 @@ class SessionBase(Generic[T]):
         message itself. A compressing session takes the shared frame uncompressed (RSV1 clear,
         which permessage-deflate always allows), after the message it is compressing if any.
         False when the message cannot go out now: this session has a fragmented message half
-        sent.
+        sent (or half held behind a compression: the broadcast would join it).
         """
         encoder = self._encoder
-        if encoder.open_message is not None:
+        if encoder.open_message is not None or self._held_fragment_open():
             return False
         if encoder.masking:
             self.send_nowait(message)
@@ -399,6 +399,14 @@ class SessionBase(Generic[T]):
         else:
             self._write(frame)
         return True
+
+    def _held_fragment_open(self) -> bool:
+        """True when the frames held behind a compression end inside a fragmented message (no
+        control frame is held: the last item decides)."""
+        if not self._held:
+            return False
+        last = self._held[-1][0]
+        return type(last) is Frame and not last.fin
 
     def _close_slow(self, reason: CloseReason) -> None:
         """Close a consumer that does not read: our Close after its backlog, then TCP, and the

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import serving, websocket_app
 from tests.ws.session.test_compression import prose, wait_until
-from wsrs import DefaultWebSocketSession, Deflate, Frame, connect
+from wsrs import DefaultWebSocketSession, Deflate, Frame, broadcast, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +86,24 @@ async def test_a_held_message_refused_later_costs_neither_the_sender_nor_the_oth
         async with serving(websocket_app(handler), compression=SLOW) as server:
             received = await received_until_closed(server.port)
     assert received == [big, "fragmented", "waited"]
+
+
+async def test_a_broadcast_behind_a_held_fragment_is_reported_not_sent() -> None:
+    big = prose(2 << 20)
+    skipped: list[bool] = []
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(ws.send, big)
+            await wait_until(lambda: ws._compressing)
+            ws.send_nowait(Frame.text("frag", fin=False))
+            skipped.append(broadcast([ws], "news while a fragment is open") == [ws])
+            ws.send_nowait(Frame.text("mented"))
+            skipped.append(broadcast([ws], "news after it") == [ws])
+
+    with anyio.fail_after(30):
+        async with serving(websocket_app(handler), compression=SLOW) as server:
+            received = await received_until_closed(server.port)
+    assert skipped == [True, False]
+    assert received == [big, "fragmented", "news after it"]
