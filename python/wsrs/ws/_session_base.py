@@ -430,6 +430,8 @@ class SessionBase(Generic[T]):
             or compress is False
             or isinstance(message, Frame)
             or len(message) < threshold
+            # The final fragment of an open message: compressed in its stream, on the loop.
+            or self._encoder.open_message is not None
         ):
             self.send_nowait(message, compress)
         elif compress is None and self._predicate is not None and not self._predicate(message):

@@ -107,3 +107,20 @@ async def test_a_broadcast_behind_a_held_fragment_is_reported_not_sent() -> None
             received = await received_until_closed(server.port)
     assert skipped == [True, False]
     assert received == [big, "fragmented", "news after it"]
+
+
+async def test_a_long_message_sent_inside_a_fragmented_one_ends_it_as_without_compression() -> None:
+    # A whole message of the open message's type is its final fragment, however long; it is
+    # compressed on the loop then, as the fragments before it were.
+    long = prose(300_000)
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+        await ws.send(Frame.text("start: ", fin=False))
+        await ws.send(long)
+        await ws.send("next")
+
+    with anyio.fail_after(30):
+        async with serving(websocket_app(handler), compression=Deflate()) as server:
+            received = await received_until_closed(server.port)
+    assert received == ["start: " + long, "next"]
