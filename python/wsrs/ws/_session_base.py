@@ -475,6 +475,13 @@ class SessionBase(Generic[T]):
             or (self._close_written and self._held_close is None)
         )
 
+    def _write_held_close(self) -> None:
+        """Write a Close held behind a compression now, as the connection ends (the peer's Close
+        came, or ours fails it): what waits behind the compression will not go out."""
+        close, self._held_close = self._held_close, None
+        if close is not None and not self._connection_lost and not self._transport.is_closing():
+            self._write(close)
+
     def _write_close_frame(self, close: bytes) -> None:
         """Write our Close frame, after the message being compressed and those held behind it
         if any: they were sent before it."""

@@ -285,6 +285,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
         """Fail the connection (RFC 6455 §7.1.7): our Close with `reason`, then close TCP."""
+        self._write_held_close()
         self._write_close(reason)
         self._close_reason.set(self._sent or reason)
         end = closed_exception(self._sent, self._received)
@@ -302,6 +303,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._received = received if received is not None else NO_STATUS
         if not self._close_written:
             self._write_close(received)
+        self._write_held_close()
         self._close_reason.set(self._received)
         self._end_incoming(closed_exception(self._sent, self._received))
         if not self._client:

@@ -4,15 +4,20 @@ call returns goes out whole and in order, and no sender is left waiting."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import anyio
 import pytest
 
 from tests.helpers import serving, websocket_app
+from tests.wire import RawClient, close_payload, frame
+from tests.ws.session.test_close_handshake import CLOSE, TEXT
 from tests.ws.session.test_compression import prose, wait_until
-from wsrs import DefaultWebSocketSession, Deflate, Frame, broadcast, connect
+from wsrs import ConnectionClosed, DefaultWebSocketSession, Deflate, Frame, broadcast, connect
 
 pytestmark = pytest.mark.anyio
 
+OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
 SLOW = Deflate(level=9)
 """Level 9 on megabytes of prose: compressing takes long enough to act while it runs."""
 
@@ -124,3 +129,34 @@ async def test_a_long_message_sent_inside_a_fragmented_one_ends_it_as_without_co
         async with serving(websocket_app(handler), compression=Deflate()) as server:
             received = await received_until_closed(server.port)
     assert received == ["start: " + long, "next"]
+
+
+async def test_a_close_held_behind_a_compression_still_answers_the_peers_close() -> None:
+    big = prose(8 << 20)
+    held = anyio.Event()
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+
+        async def send_big() -> None:
+            with suppress(ConnectionClosed):
+                await ws.send(big)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(send_big)
+            await wait_until(lambda: ws._compressing)
+            tasks.start_soon(ws.close)
+            await wait_until(lambda: ws._held_close is not None)
+            held.set()
+
+    with anyio.fail_after(30):
+        async with (
+            serving(websocket_app(handler), compression=SLOW) as server,
+            await RawClient.connect(server.port, "/ws", OFFER) as client,
+        ):
+            await client.send(frame(TEXT, b"go"))
+            await held.wait()
+            # The peer closes first, while our Close waits behind the compression.
+            await client.send(frame(CLOSE, close_payload(1000)))
+            answer = await client.expect_close(1000)
+    assert answer.rsv == 0
