@@ -438,18 +438,21 @@ class SessionBase(Generic[T]):
             self.send_nowait(message, False)
         else:
             # A whole message long enough to compress on a worker thread.
-            await self._send_compressed_off_loop(message)
+            force = compress is True or self._min_size == 0
+            await self._send_compressed_off_loop(message, force=force)
 
-    async def _send_compressed_off_loop(self, message: str | bytes) -> None:
-        """Compress `message` on a worker thread, then write it; see the module docstring."""
+    async def _send_compressed_off_loop(self, message: str | bytes, *, force: bool) -> None:
+        """Compress `message` on a worker thread, then write it; see the module docstring.
+        Unless `force`, it goes out uncompressed if compressing did not make it smaller."""
         self._check_open()
         self._compressing = True
         try:
             # Not abandoned on cancellation: the message is written whole once compressed.
-            frame = await anyio.to_thread.run_sync(self._encoder.compress, message)
+            frame = await anyio.to_thread.run_sync(self._encoder.compress, message, force)
             if self._cannot_write_held():
                 raise closed_exception(self._sent, self._received)
-            self._write(self._encoder.encode_frame(frame))
+            # As it is: compressed, or left uncompressed because compressing did not shrink it.
+            self._write(self._encoder.encode_frame(frame, False))
         finally:
             self._compressing = False
             held, self._held = self._held, deque()
