@@ -277,8 +277,10 @@ class FrameEncoder:
     DEFLATE stream per message, sync-flushed, the ``00 00 FF FF`` tail removed, RSV1 on the first
     frame only, the window kept or reset as agreed. `compress` decides per message: True or
     False as asked, None by the policy (a fragmented message always; a whole one when it has at
-    least `min_size` bytes). Fragments continue their message's choice. Frames built with RSV
-    bits of their own go out as they are. Large payloads are compressed with the GIL released.
+    least `min_size` bytes). Fragments continue their message's choice. Unless asked with True
+    or `min_size` is 0, a whole message that compressing would not make smaller (data already
+    compressed) goes out uncompressed, the window left as it was. Frames built with RSV bits of
+    their own go out as they are. Large payloads are compressed with the GIL released.
     """
 
     def __new__(
@@ -339,8 +341,10 @@ class FrameEncoder:
         nothing is encoded.
         """
 
-    def compress(self, message: str | BytesLike) -> Frame:
-        """A whole message compressed into a final `Frame` with RSV1, for `encode_frame`.
+    def compress(self, message: str | BytesLike, force: bool = False) -> Frame:
+        """A whole message compressed into a final `Frame` with RSV1, for `encode_frame`; unless
+        `force`, one that compressing would not make smaller comes back uncompressed (RSV1
+        clear): send it with ``compress=False``, as it is.
 
         Meant to run on a worker thread for a large message: the GIL is released meanwhile, and
         any other compressed message of this encoder raises `LocalProtocolError` until it

@@ -29,11 +29,13 @@ logger = logging.getLogger("wsrs")
 
 def running_trio() -> bool:
     """True when called from a trio task, False under asyncio."""
-    trio = sys.modules.get("trio")
-    if trio is None:
+    # Absent, or still being imported by another thread (no `lowlevel` yet): no trio task can
+    # be running then, and the half-made module has nothing to ask.
+    lowlevel = getattr(sys.modules.get("trio"), "lowlevel", None)
+    if lowlevel is None:
         return False
     try:
-        trio.lowlevel.current_task()
+        lowlevel.current_task()
     except RuntimeError:
         return False
     return True

@@ -12,7 +12,8 @@ that drains before the next message costs no pause).
 With permessage-deflate the codec compresses and inflates; a large message sent with `send` is
 compressed on a worker thread (the GIL released) so that other sessions run meanwhile. Until it
 is written, later messages wait behind it (`send`) or are held in order (`send_nowait`), and
-control frames go ahead. A `send` cancelled while its message is being compressed still writes
+control frames go ahead, except the Close of our own `close()`, which follows what was sent
+before it. A `send` cancelled while its message is being compressed still writes
 that message whole and returns; the cancellation takes effect at the caller's next wait. One
 cancelled before the worker thread starts sends nothing. Either way the compressor's window and
 the peer's stay in step, so the next message is never corrupted.
@@ -84,6 +85,7 @@ class SessionBase(Generic[T]):
         "_deflate",
         "_encoder",
         "_held",
+        "_held_close",
         "_inbox",
         "_incoming_end",
         "_joined",
@@ -156,6 +158,7 @@ class SessionBase(Generic[T]):
             self._off_loop_min = None
         self._compressing = False
         self._held: deque[tuple[Frame | str | bytes, bool | None]] = deque()
+        self._held_close: bytes | None = None
         self._inbox: deque[T] = deque()
         self._readers = new_parking()
         self._writers = new_parking()
@@ -384,10 +387,10 @@ class SessionBase(Generic[T]):
         message itself. A compressing session takes the shared frame uncompressed (RSV1 clear,
         which permessage-deflate always allows), after the message it is compressing if any.
         False when the message cannot go out now: this session has a fragmented message half
-        sent.
+        sent (or half held behind a compression: the broadcast would join it).
         """
         encoder = self._encoder
-        if encoder.open_message is not None:
+        if encoder.open_message is not None or self._held_fragment_open():
             return False
         if encoder.masking:
             self.send_nowait(message)
@@ -396,6 +399,14 @@ class SessionBase(Generic[T]):
         else:
             self._write(frame)
         return True
+
+    def _held_fragment_open(self) -> bool:
+        """True when the frames held behind a compression end inside a fragmented message (no
+        control frame is held: the last item decides)."""
+        if not self._held:
+            return False
+        last = self._held[-1][0]
+        return type(last) is Frame and not last.fin
 
     def _close_slow(self, reason: CloseReason) -> None:
         """Close a consumer that does not read: our Close after its backlog, then TCP, and the
@@ -421,35 +432,68 @@ class SessionBase(Generic[T]):
             or compress is False
             or type(message) is Frame
             or len(message) < threshold
+            # The final fragment of an open message: compressed in its stream, on the loop.
+            or self._encoder.open_message is not None
         ):
             self.send_nowait(message, compress)
         elif compress is None and self._predicate is not None and not self._predicate(message):
             self.send_nowait(message, False)
         else:
             # A whole message long enough to compress on a worker thread.
-            await self._send_compressed_off_loop(message)
+            force = compress is True or self._min_size == 0
+            await self._send_compressed_off_loop(message, force=force)
 
-    async def _send_compressed_off_loop(self, message: str | bytes) -> None:
-        """Compress `message` on a worker thread, then write it; see the module docstring."""
+    async def _send_compressed_off_loop(self, message: str | bytes, *, force: bool) -> None:
+        """Compress `message` on a worker thread, then write it; see the module docstring.
+        Unless `force`, it goes out uncompressed if compressing did not make it smaller."""
         self._check_open()
         self._compressing = True
         try:
             # Not abandoned on cancellation: the message is written whole once compressed.
-            frame = await anyio.to_thread.run_sync(self._encoder.compress, message)
-            self._check_open()
-            self._write(self._encoder.encode_frame(frame))
+            frame = await anyio.to_thread.run_sync(self._encoder.compress, message, force)
+            if self._cannot_write_held():
+                raise closed_exception(self._sent, self._received)
+            # As it is: compressed, or left uncompressed because compressing did not shrink it.
+            self._write(self._encoder.encode_frame(frame, False))
         finally:
             self._compressing = False
             held, self._held = self._held, deque()
             for item, compress in held:
-                if self._close_written or self._connection_lost:
+                if self._cannot_write_held():
                     break
                 try:
                     self._send_now(item, compress)
                 except ValueError:
                     # Its `send_nowait` has returned: the caller cannot be told any more.
                     logger.exception("a message sent while another was compressed was refused")
+            if self._held_close is not None and not self._cannot_write_held():
+                self._write(self._held_close)
+            self._held_close = None
             self._writers.wake()
+
+    def _cannot_write_held(self) -> bool:
+        """True once what waits behind a compression can no longer go out: the connection is
+        gone or closing, or a Close that was not held behind it has been written."""
+        return (
+            self._connection_lost
+            or self._transport.is_closing()
+            or (self._close_written and self._held_close is None)
+        )
+
+    def _write_held_close(self) -> None:
+        """Write a Close held behind a compression now, as the connection ends (the peer's Close
+        came, or ours fails it): what waits behind the compression will not go out."""
+        close, self._held_close = self._held_close, None
+        if close is not None and not self._connection_lost and not self._transport.is_closing():
+            self._write(close)
+
+    def _write_close_frame(self, close: bytes) -> None:
+        """Write our Close frame, after the message being compressed and those held behind it
+        if any: they were sent before it."""
+        if self._compressing:
+            self._held_close = close
+        else:
+            self._write(close)
 
     def _check_open(self) -> None:
         if self._close_written or self._connection_lost:
@@ -458,11 +502,14 @@ class SessionBase(Generic[T]):
     async def flush(self) -> None:
         """Return once everything sent before this call has been written to the socket.
 
-        It does not mean the peer received it. Returns at once when the connection is gone.
+        It does not mean the peer received it; a message being compressed and those held behind
+        it count as sent. Returns at once when the connection is gone.
         """
         transport = self._transport
         limit = self._config.write_limit
-        while not self._connection_lost and transport.get_write_buffer_size() > 0:
+        while not self._connection_lost and (
+            self._compressing or transport.get_write_buffer_size() > 0
+        ):
             transport.set_write_buffer_limits(high=0, low=0)
             try:
                 await self._writers.park()

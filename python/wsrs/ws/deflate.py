@@ -3,10 +3,13 @@ and `SessionConfig` as ``compression=`` (None turns compression off).
 
 Compression itself is the Rust codec's: whole messages through one DEFLATE stream, sync-flushed,
 the ``00 00 FF FF`` tail removed, RSV1 on the first frame only; inflating capped at
-`max_frame_size` as the output is produced (1009); zlib-rs underneath. Between messages a session
-keeps only the bytes its peer's window holds, at most ``2**window_bits`` per direction: the zlib
-contexts are borrowed per message from a small process-wide pool. So the windows are what an idle
-session pays for compression, and the defaults keep them at 4 KiB each way on a server.
+`max_frame_size` as the output is produced (1009); zlib-rs underneath. A whole message that
+compressing does not make smaller goes out uncompressed (unless sent with ``compress=True``, or
+`Deflate.min_size` is 0: every message compressed).
+Between messages a session keeps only the bytes its peer's window holds, at most
+``2**window_bits`` per direction: the zlib contexts are borrowed per message from a small
+process-wide pool. So the windows are what an idle session pays for compression, and the
+defaults keep them at 4 KiB each way on a server.
 
 The server takes the first offer it can meet and declines the rest, so the handshake succeeds
 uncompressed when nothing fits (unknown parameters, ``server_max_window_bits=8``, a header that
@@ -64,7 +67,9 @@ class Deflate:
     """zlib's memLevel, 1 to 9: the size of a pooled compressor, not of an idle session."""
 
     min_size: int = 128
-    """Whole messages shorter than this are sent uncompressed (unless `send` asks otherwise)."""
+    """Whole messages shorter than this are sent uncompressed (unless `send` asks otherwise). 0
+    compresses every message, even one that compressing makes larger; from 1 on, such a message
+    goes out uncompressed."""
 
     predicate: Callable[[str | bytes], bool] | None = None
     """Called for each whole message that `min_size` lets through: False sends it uncompressed

@@ -167,7 +167,8 @@ def check_response(
     agreement = None
     if compression is not None:
         agreement = compression.accept(extensions)
-    elif extensions:
+    elif any(value.strip(" \t,") for value in extensions):
+        # A field of empty list elements names nothing (RFC 9110 §5.6.1), as when offered.
         raise HandshakeError("the server named an extension we did not offer", status=101)
     chosen = offered_subprotocols(headers)
     if not chosen:

@@ -250,8 +250,12 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- close sequence ---------------------------------------------------------------------
 
-    def _write_close(self, reason: CloseReason | None) -> bool:
-        """Write our Close frame once and give the closing phase its deadline; True if written."""
+    def _write_close(self, reason: CloseReason | None, *, after_sent: bool = False) -> bool:
+        """Write our Close frame once and give the closing phase its deadline; True if written.
+
+        With `after_sent` (a close of our own), it follows a message being compressed and those
+        held behind it; a failure or an answer to the peer's Close goes out at once.
+        """
         if self._close_written:
             return False
         self._close_written = True
@@ -260,7 +264,11 @@ class DefaultWebSocketSession(SessionBase[Message]):
         if self._connection_lost or self._transport.is_closing():
             return False
         self._sent = reason
-        self._write(self._encoder.encode_close(reason))
+        close = self._encoder.encode_close(reason)
+        if after_sent:
+            self._write_close_frame(close)
+        else:
+            self._write(close)
         return True
 
     def _arm_close_timer(self) -> None:
@@ -272,11 +280,12 @@ class DefaultWebSocketSession(SessionBase[Message]):
         """Close first: our Close goes out; incoming stays open until the peer's Close or EOF."""
         if self._deferred_error is not None:
             self._fail_protocol(self._deferred_error)
-        elif self._write_close(reason):
+        elif self._write_close(reason, after_sent=True):
             self._close_reason.set(reason)
 
     def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
         """Fail the connection (RFC 6455 §7.1.7): our Close with `reason`, then close TCP."""
+        self._write_held_close()
         self._write_close(reason)
         self._close_reason.set(self._sent or reason)
         end = closed_exception(self._sent, self._received)
@@ -294,6 +303,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._received = received if received is not None else NO_STATUS
         if not self._close_written:
             self._write_close(received)
+        self._write_held_close()
         self._close_reason.set(self._received)
         self._end_incoming(closed_exception(self._sent, self._received))
         if not self._client:

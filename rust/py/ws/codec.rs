@@ -13,7 +13,7 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
-use super::deflate::{Outbound, PyPerMessageDeflate, UNBLOCK_COMPRESS_MIN};
+use super::deflate::{compress_part, Outbound, PyPerMessageDeflate, UNBLOCK_COMPRESS_MIN};
 use super::frame::PyFrame;
 use super::{new_bytes, new_str, BytesArg, PyCloseReason, PyFrameType};
 use crate::py::errors::{usage_error_to_py, ws_error_to_py};
@@ -229,7 +229,9 @@ impl PyFrameEncoder {
         let min_size = self.min_size;
         match &mut self.deflate {
             Some(deflate) if deflate.wants(frame, starts, compress, min_size) => {
-                deflate.compress(py, frame, starts).map(Some)
+                // Asked for, or every message wanted compressed: compressed even if it grows.
+                let force = compress == Some(true) || min_size == 0;
+                deflate.compress(py, frame, starts, force)
             }
             _ => Ok(None),
         }
@@ -481,9 +483,13 @@ impl PyFrameEncoder {
     /// A whole message (`str` as Text, bytes-like as Binary) compressed into a final `Frame`
     /// with RSV1, for `encode_frame`; the GIL is released while a large one is compressed, so
     /// another thread may call it. Meanwhile this encoder refuses other compressed messages.
+    /// Unless `force`, a message that compressing would not make smaller comes back
+    /// uncompressed (RSV1 clear), to send with `compress=False`.
+    #[pyo3(signature = (message, force = false))]
     fn compress<'py>(
         slf: &Bound<'py, Self>,
         message: &Bound<'py, PyAny>,
+        force: bool,
     ) -> PyResult<Bound<'py, PyFrame>> {
         let py = slf.py();
         let (frame_type, data) = if let Ok(text) = message.cast::<PyString>() {
@@ -510,14 +516,19 @@ impl PyFrameEncoder {
         };
         let payload = data.as_slice();
         let compressed = if payload.len() >= UNBLOCK_COMPRESS_MIN {
-            py.detach(|| compressor.compress(payload))
+            py.detach(|| compress_part(&mut compressor, payload, true, true, force))
         } else {
-            compressor.compress(payload)
+            compress_part(&mut compressor, payload, true, true, force)
         };
         if let Some(deflate) = &mut slf.borrow_mut().deflate {
             deflate.restore(compressor);
         }
-        let data = PyBytes::new(py, &compressed);
-        Bound::new(py, PyFrame::build(frame_type, true, RSV1, data)?)
+        let frame = match compressed {
+            Some(compressed) => {
+                PyFrame::build(frame_type, true, RSV1, PyBytes::new(py, &compressed))
+            }
+            None => PyFrame::build(frame_type, true, 0, PyBytes::new(py, payload)),
+        };
+        Bound::new(py, frame?)
     }
 }

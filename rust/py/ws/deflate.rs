@@ -213,6 +213,24 @@ impl PyPerMessageDeflate {
     }
 }
 
+/// A whole message compressed only if that makes it smaller, unless `force`; a fragment always
+/// (its message is compressed from its first frame on).
+// Four flags' worth of call sites: each names what it compresses.
+#[allow(clippy::fn_params_excessive_bools)]
+pub(crate) fn compress_part(
+    compressor: &mut MessageCompressor,
+    payload: &[u8],
+    starts: bool,
+    fin: bool,
+    force: bool,
+) -> Option<Vec<u8>> {
+    if starts && fin && !force {
+        compressor.compress_if_smaller(payload)
+    } else {
+        Some(compressor.compress_fragment(payload, fin))
+    }
+}
+
 /// The sending side of permessage-deflate in an encoder: its compressor.
 pub(crate) struct Outbound {
     /// None while `FrameEncoder.compress` has it on another thread.
@@ -276,24 +294,27 @@ impl Outbound {
         }
     }
 
-    /// The payload of `frame` compressed, and the RSV bits it then carries.
+    /// The payload of `frame` compressed, and the RSV bits it then carries; None for a whole
+    /// message that compressing would not make smaller (unless `force`), which then goes out
+    /// as it is.
     pub(crate) fn compress(
         &mut self,
         py: Python<'_>,
         frame: &OutFrame<'_>,
         starts: bool,
-    ) -> PyResult<(Vec<u8>, u8)> {
+        force: bool,
+    ) -> PyResult<Option<(Vec<u8>, u8)>> {
         let compressor = self
             .compressor
             .as_mut()
             .ok_or_else(|| usage_error_to_py(UsageError::CompressorBusy))?;
         let (payload, fin) = (frame.payload, frame.fin);
         let out = if payload.len() >= UNBLOCK_COMPRESS_MIN {
-            py.detach(|| compressor.compress_fragment(payload, fin))
+            py.detach(|| compress_part(compressor, payload, starts, fin, force))
         } else {
-            compressor.compress_fragment(payload, fin)
+            compress_part(compressor, payload, starts, fin, force)
         };
-        Ok((out, if starts { RSV1 } else { 0 }))
+        Ok(out.map(|out| (out, if starts { RSV1 } else { 0 })))
     }
 
     /// Lends the compressor out for a whole message compressed on another thread.

@@ -79,6 +79,29 @@ impl MessageCompressor {
         self.compress_fragment(message, true)
     }
 
+    /// A whole message compressed, or None when that would not make it smaller (data already
+    /// compressed: zlib-rs' level 1 grows it by about 5 %). It is then to go out uncompressed,
+    /// which the peer's window never sees: ours forgets it too, the context being reset and
+    /// primed with the history before its next use.
+    pub fn compress_if_smaller(&mut self, message: &[u8]) -> Option<Vec<u8>> {
+        if self.open.is_some() {
+            return Some(self.compress(message));
+        }
+        let mut deflater = self.borrow();
+        let mut out = Vec::new();
+        deflater.compress(message, &mut out);
+        end_message(&mut out);
+        if out.len() >= message.len() {
+            DEFLATERS.give(deflater, self.settings, NOBODY);
+            return None;
+        }
+        if self.takeover {
+            self.history.push(message);
+        }
+        self.give_back(deflater);
+        Some(out)
+    }
+
     /// The next piece of a message compressed and flushed, so the peer can inflate it at once;
     /// `fin` ends the message, and only then is the tail removed.
     pub fn compress_fragment(&mut self, data: &[u8], fin: bool) -> Vec<u8> {
@@ -92,20 +115,19 @@ impl MessageCompressor {
             self.history.push(data);
         }
         if fin {
-            if out.ends_with(&TAIL) {
-                out.truncate(out.len() - TAIL.len());
-            } else {
-                // zlib writes nothing for a flush right after another: the message must still
-                // end with a stored block's header, which the tail completes (§7.2.3.6).
-                debug_assert!(out.is_empty(), "a sync flush ends with the tail");
-                out.push(0x00);
-            }
-            let owner = if self.takeover { self.owner } else { NOBODY };
-            DEFLATERS.give(deflater, self.settings, owner);
+            end_message(&mut out);
+            self.give_back(deflater);
         } else {
             self.open = Some(deflater);
         }
         out
+    }
+
+    /// Returns the context of a message just ended to the pool, as the continuation of our
+    /// stream when the window is kept.
+    fn give_back(&self, deflater: Deflater) {
+        let owner = if self.takeover { self.owner } else { NOBODY };
+        DEFLATERS.give(deflater, self.settings, owner);
     }
 
     /// A context that continues this compressor's stream: its own if still idle, else one reset
@@ -124,6 +146,18 @@ impl MessageCompressor {
         };
         deflater.set_dictionary(self.history.as_slice());
         deflater
+    }
+}
+
+/// Ends the compressed payload of a message: the sync flush's tail removed (§7.2.1).
+fn end_message(out: &mut Vec<u8>) {
+    if out.ends_with(&TAIL) {
+        out.truncate(out.len() - TAIL.len());
+    } else {
+        // zlib writes nothing for a flush right after another: the message must still end with
+        // a stored block's header, which the tail completes (§7.2.3.6).
+        debug_assert!(out.is_empty(), "a sync flush ends with the tail");
+        out.push(0x00);
     }
 }
 

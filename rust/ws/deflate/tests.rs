@@ -144,6 +144,44 @@ fn context_takeover_makes_a_repeated_message_small() {
 }
 
 #[test]
+fn what_compressing_would_grow_is_left_out_of_both_windows() {
+    // Bytes that do not compress (a xorshift stream): the message goes out as it is, and the
+    // next compressed one must inflate with a window that never saw it.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..70_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let quick = DeflateSettings::new(1, 15, 8).unwrap();
+    for reset in [false, true] {
+        let mut compressor = MessageCompressor::new(quick, reset);
+        let mut decoder = decoder(15, reset, 1 << 20);
+        let text = sample(5000, 3);
+        let mut left_as_is = 0;
+        for message in [&text, &noise, &text, &noise, &text] {
+            if let Some(payload) = compressor.compress_if_smaller(message) {
+                assert!(payload.len() < message.len());
+                let wire = frame(FrameType::Binary, true, RSV1, &payload);
+                assert_eq!(
+                    feed(&mut decoder, &wire, 1000),
+                    [OwnedEvent::Binary(message.clone())]
+                );
+            } else {
+                assert_eq!(message, &noise, "only the noise is left uncompressed");
+                left_as_is += 1;
+            }
+        }
+        assert_eq!(left_as_is, 2);
+        assert_eq!(compressor.compress_if_smaller(b""), None);
+        assert_eq!(decoder.error(), None);
+    }
+}
+
+#[test]
 fn compressors_that_take_each_others_contexts_stay_in_step() {
     // Two sessions with the same settings borrow from one pool: each message may find its
     // context taken, reset and primed with the history, and must still inflate as if dedicated.

@@ -56,7 +56,8 @@ def test_what_we_compress_cpython_zlib_inflates(bits: int, reset: bool) -> None:
     inflater = zlib.decompressobj(-bits)
     for seed, size in enumerate(SIZES):
         message = sample(size, seed)
-        b0, payload = payload_of(encoder.encode_binary(message))
+        # Forced: compressed even where that does not make it smaller (0 and 1 byte).
+        b0, payload = payload_of(encoder.encode_binary(message, compress=True))
         assert b0 == 0xC2, "FIN, RSV1, Binary"
         if reset:
             inflater = zlib.decompressobj(-bits)
@@ -172,13 +173,16 @@ def test_a_window_of_8_is_met_by_sending_uncompressed() -> None:
 
 def test_compress_hands_back_a_frame_for_encode_frame() -> None:
     encoder = FrameEncoder(deflate=agreement())
-    compressed = encoder.compress("Hello")
+    compressed = encoder.compress("Hello", force=True)
     assert (compressed.rsv1, compressed.fin, compressed.data) == (
         True,
         True,
         bytes.fromhex("f248cdc9c90700"),
     )
     assert encoder.encode_frame(compressed) == bytes.fromhex("c107f248cdc9c90700")
+    # Unforced, what compressing would not shrink comes back as it is.
+    assert encoder.compress("Hello").data == b"Hello"
+    assert encoder.encode_frame(encoder.compress("Hello"), False) == b"\x81\x05Hello"
     encoder.encode_text("open", fin=False)
     with pytest.raises(LocalProtocolError, match="fragmented"):
         encoder.compress("while a message is open")

@@ -3,6 +3,7 @@ large messages, cancellation and compression bombs are handled."""
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 import zlib
@@ -121,7 +122,7 @@ async def test_the_predicate_judges_only_messages_that_min_size_lets_through() -
         return True
 
     async def sender(ws: DefaultWebSocketSession) -> None:
-        for message in ("short", "éééééé", b"0123456789", "abc", "x" * 9):
+        for message in ("short", "éééééé", b"0" * 10, "abc", "x" * 9):
             await ws.send(message)
 
     compression = Deflate(min_size=10, predicate=predicate)
@@ -131,7 +132,7 @@ async def test_the_predicate_judges_only_messages_that_min_size_lets_through() -
     ):
         compressed = [bool((await client.read_frame()).rsv) for _ in range(5)]
     # Six characters of two UTF-8 bytes each are 12 bytes on the wire: past a min_size of 10.
-    assert judged == ["éééééé", b"0123456789"]
+    assert judged == ["éééééé", b"0" * 10]
     assert compressed == [False, True, True, False, False]
 
 
@@ -249,3 +250,48 @@ async def test_a_compression_bomb_closes_with_1009_in_milliseconds() -> None:
     assert closing.close_code == 1009
     assert elapsed < 1.0, f"{elapsed:.3f} s"
     assert peak_after - peak_before < 64 * 1024, "peak RSS (KiB) grew by more than 64 MiB"
+
+
+async def test_what_compressing_would_grow_goes_out_as_it_is_and_the_windows_stay_in_step() -> None:
+    # Random bytes do not compress: zlib-rs' level 1 would make them about 5 % bigger. Whole
+    # messages go out uncompressed then, on the loop and off it; the peer's window never sees
+    # them, and ours forgets them, so the next compressed message still inflates.
+    small, big = os.urandom(5000), os.urandom(400_000)
+    text = prose(10_000)
+
+    async def sender(ws: DefaultWebSocketSession) -> None:
+        for message in (text, small, text, big, text):
+            await ws.send(message)
+
+    async with (
+        serving(websocket_app(sender)) as server,
+        await RawClient.connect(server.port, "/ws", OFFER) as client,
+    ):
+        inflater = zlib.decompressobj(-12)
+        received = []
+        for _ in range(5):
+            got = await client.read_frame()
+            payload = inflater.decompress(got.payload + TAIL) if got.rsv else got.payload
+            received.append((got.rsv, payload))
+    assert received == [
+        (4, text.encode()),
+        (0, small),
+        (4, text.encode()),
+        (0, big),
+        (4, text.encode()),
+    ]
+
+
+async def test_an_incompressible_message_at_the_size_limit_is_not_refused() -> None:
+    limit = 1 << 20
+    message = os.urandom(limit)
+    async with (
+        serving(websocket_app(echo), max_frame_size=limit) as server,
+        connect(
+            f"ws://127.0.0.1:{server.port}/ws",
+            max_frame_size=limit,
+            compression=Deflate(),
+        ) as ws,
+    ):
+        await ws.send(message)
+        assert await ws.receive() == message

@@ -140,5 +140,7 @@ async def test_random_cancellations_never_corrupt_a_message() -> None:
     assert len(received) >= len(completed)
     # The run means something only if sends were cancelled: some before they went out, some
     # (those compressed off the loop) after.
+    # How many land depends on how often the socket is full, which depends on the machine's
+    # load: 6 to 31 in 1500 on a busy 2-core machine.
     assert len(cancelled) > SENDS // 500, f"{len(cancelled)} of {SENDS} sends cancelled"
     print(f"soak: {len(completed)} sent, {len(cancelled)} cancelled, {len(received)} received")

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import base64
+from contextlib import suppress
 
 import anyio
 import pytest
 
 from tests.helpers import serving
 from tests.wire import RawClient
-from wsrs import App, DefaultWebSocketSession, HandshakeError, Request, Response, connect
+from wsrs import (
+    App,
+    DefaultWebSocketSession,
+    Deflate,
+    HandshakeError,
+    Request,
+    Response,
+    connect,
+)
 from wsrs.ws.handshake import accept_key
 
 pytestmark = pytest.mark.anyio
@@ -174,3 +183,66 @@ async def test_client_times_out_when_the_server_never_answers() -> None:
             async with connect(f"ws://127.0.0.1:{port}/", open_timeout=0.2):
                 pass
         tg.cancel_scope.cancel()
+
+
+async def handshake_answered_with(extensions: str, compression: Deflate | None) -> object:
+    """What `connect` agrees (its compression, or the `HandshakeError`) when a server answers
+    the handshake with `extensions` as its ``Sec-WebSocket-Extensions`` field."""
+
+    async def answer(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += await stream.receive()
+            key = next(
+                line.split(":", 1)[1].strip()
+                for line in data.decode().split("\r\n")
+                if line.lower().startswith("sec-websocket-key:")
+            )
+            await stream.send(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade"
+                b"\r\nSec-WebSocket-Accept: " + accept_key(key).encode() + b"\r\n"
+                b"Sec-WebSocket-Extensions: " + extensions.encode() + b"\r\n\r\n"
+            )
+            with suppress(anyio.EndOfStream, anyio.BrokenResourceError):
+                await stream.receive()
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, answer)
+        try:
+            async with connect(f"ws://127.0.0.1:{port}/", compression=compression) as ws:
+                agreed: object = ws.compression
+                ws.terminate()
+        except HandshakeError as error:
+            agreed = error
+        tg.cancel_scope.cancel()
+    return agreed
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "permessage-deflate; server_max_window_bits=16",
+        "permessage-deflate; server_max_window_bits=08",
+        "permessage-deflate; server_max_window_bits",
+        "permessage-deflate; client_max_window_bits",
+        "permessage-deflate; server_no_context_takeover=1",
+        "permessage-deflate; foo",
+        "permessage-deflate; server_max_window_bits=9; server_max_window_bits=9",
+        "permessage-deflate, permessage-deflate",
+        "permessage-deflate;",
+        "x-webkit-deflate-frame",
+        "PERMESSAGE-DEFLATE",
+    ],
+)
+async def test_client_fails_the_handshake_on_an_answer_it_cannot_accept(answer: str) -> None:
+    agreed = await handshake_answered_with(answer, Deflate())
+    assert isinstance(agreed, HandshakeError), agreed
+    assert agreed.status == 101
+
+
+@pytest.mark.parametrize("compression", [Deflate(), None], ids=["offered", "not-offered"])
+async def test_an_empty_extensions_field_accepts_no_extension(compression: Deflate | None) -> None:
+    assert await handshake_answered_with(" , ", compression) is None
