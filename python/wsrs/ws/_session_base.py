@@ -1,7 +1,9 @@
 """What the raw and the default WebSocket session share: transport, flow control, inbox, flush.
 
-A session is an asyncio-style protocol over a `Transport` (`_loop.transport`): each socket read
-reaches `data_received` once; `send_nowait` encodes in Rust and writes straight to the transport.
+A session is an asyncio-style buffered protocol over a `Transport` (`_loop.transport`): each
+socket read lands in memory the decoder chose and reaches `buffer_updated` once; `send_nowait`
+encodes in Rust and writes straight to the transport (a large Binary message as its header and
+its own payload, not joined, where the transport can write them in one vectored call).
 Back-pressure works both ways. Incoming: while `incoming_capacity` items wait unread, the socket
 is not read. Outgoing: while `write_limit` bytes wait for the socket, `send` waits. With a message
 handler (`set_message_handler`) items skip the inbox and no task switch stands between a message
@@ -19,16 +21,17 @@ stay in step, so the next message is never corrupted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import anyio
 
 from wsrs._loop.sync import Deferred, new_parking
 from wsrs._loop.timers import Timers
-from wsrs._loop.transport import Transport
+from wsrs._loop.transport import Transport, vectored_write
 from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder, PerMessageDeflate
 from wsrs.exceptions import (
     ConnectionClosed,
@@ -65,8 +68,13 @@ def closed_exception(sent: CloseReason | None, received: CloseReason | None) -> 
     return ConnectionClosedError(sent, received)
 
 
-class SessionBase(Generic[T]):
-    """The parts of a session that do not depend on what it does with frames."""
+class SessionBase(asyncio.BufferedProtocol, Generic[T]):
+    """The parts of a session that do not depend on what it does with frames.
+
+    It is an `asyncio.BufferedProtocol`: the loop's transport reads straight into the memory
+    `get_buffer` names (the decoder's, see `FrameDecoder.get_buffer`). `data_received` takes the
+    bytes other transports hand over (`StreamTransport`, the bytes read with the handshake).
+    """
 
     _reassemble: ClassVar[bool]
     """Whether the decoder hands over whole messages (True) or every frame (False)."""
@@ -100,8 +108,10 @@ class SessionBase(Generic[T]):
         "_topics",
         "_transport",
         "_write",
+        "_write_parts",
         "_writers",
         "_writing_paused",
+        "get_buffer",
         "request",
         "response",
         "subprotocol",
@@ -150,8 +160,12 @@ class SessionBase(Generic[T]):
             self._encoder = FrameEncoder(masking=client)
             self._predicate = None
             self._off_loop_min = None
+        self._write_parts = self._parts_writer()
         self._compressing = False
         self._held: deque[tuple[Frame | str | bytes, bool | None]] = deque()
+        # Where the transport reads next: the decoder's own method in a slot, so a read costs no
+        # Python frame of ours (asyncio's method is only the interface it fills).
+        self.get_buffer = self._decoder.get_buffer  # type: ignore[method-assign]
         self._inbox: deque[T] = deque()
         self._readers = new_parking()
         self._writers = new_parking()
@@ -198,6 +212,17 @@ class SessionBase(Generic[T]):
     @masking.setter
     def masking(self, value: bool) -> None:
         self._encoder.masking = value
+        self._write_parts = self._parts_writer()
+
+    def _parts_writer(self) -> Callable[[Sequence[bytes]], None] | None:
+        """How to write a frame's header and payload without joining them, when that is allowed.
+
+        Only for payloads that go out as they are: not when masking, nor when the encoder may
+        compress (its policy decides per message, and a compressed payload is new bytes anyway).
+        """
+        if self._encoder.masking or self._encoder.compression:
+            return None
+        return vectored_write(self._transport)
 
     @property
     def max_frame_size(self) -> int:
@@ -503,6 +528,20 @@ class SessionBase(Generic[T]):
         if self._paused_for_writes:
             self._paused_for_writes = False
             self._update_reading()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """Decode the `nbytes` the transport just read into the `get_buffer` view."""
+        raise NotImplementedError
+
+    def data_received(self, data: bytes) -> None:
+        """Bytes a transport read itself: copied into `get_buffer` views, as asyncio's TLS does."""
+        view = memoryview(data)
+        while view:
+            buffer = self._decoder.get_buffer(len(view))
+            n = min(len(buffer), len(view))
+            buffer[:n] = view[:n]
+            self.buffer_updated(n)
+            view = view[n:]
 
     def eof_received(self) -> bool | None:
         return None

@@ -44,6 +44,9 @@ from wsrs.ws.pingpong import PING_TIMEOUT_REASON, ping_payload
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
 
+VECTORED_MIN = 16 * 1024
+"""Binary messages from this size on are written as header and payload, without joining them."""
+
 Message = str | bytes
 """A whole message as the default session delivers it: text as `str`, binary as `bytes`."""
 
@@ -95,12 +98,12 @@ class WebSocketSession(SessionBase[Frame]):
         await self.send(Frame.close(reason))
         await self.flush()
 
-    def data_received(self, data: bytes) -> None:
+    def buffer_updated(self, nbytes: int) -> None:
         decoder = self._decoder
         try:
-            frames: list[Frame] = decoder.feed(data)  # type: ignore[assignment]
+            frames: list[Frame] = decoder.buffer_updated(nbytes)  # type: ignore[assignment]
         except RemoteProtocolError:
-            return
+            return  # the session failed already; what still arrives is dropped
         handler = self._on_message
         for frame in frames:
             if frame.frame_type == FrameType.CLOSE:
@@ -201,6 +204,11 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
         """Send a whole message or a frame now; a Close frame starts the close handshake."""
+        write_parts = self._write_parts
+        if write_parts is not None and type(message) is bytes and len(message) >= VECTORED_MIN:
+            # The payload goes out after its header as it is, not copied into one frame.
+            write_parts((self._encoder.binary_header(message), message))
+            return
         data = _encode(self._encoder, message, compress)
         if data is not None:
             self._write(data)
@@ -333,12 +341,12 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- transport callbacks ----------------------------------------------------------------
 
-    def data_received(self, data: bytes) -> None:
+    def buffer_updated(self, nbytes: int) -> None:
         decoder = self._decoder
         try:
-            events = decoder.feed(data)
+            events = decoder.buffer_updated(nbytes)
         except RemoteProtocolError:
-            return
+            return  # the session failed already; what still arrives is dropped
         handler = self._on_message
         inbox = self._inbox
         queued = False
