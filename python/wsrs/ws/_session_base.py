@@ -319,11 +319,11 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         try:
             handler(item)
         except Exception as error:
-            logger.exception("WebSocket message handler failed")
             self._handler_failed(error)
 
     def _handler_failed(self, error: Exception) -> None:
-        """A message handler raised: fail the session with 1011."""
+        """A message handler raised (call it from the `except` block): log, fail with 1011."""
+        logger.exception("WebSocket message handler failed")
         self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
 
     def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
@@ -369,7 +369,8 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         follows it (`Deflate.min_size` and `Deflate.predicate`). Without permessage-deflate it
         has no effect.
         """
-        self._check_open()
+        if self._close_written or self._connection_lost:
+            raise closed_exception(self._sent, self._received)
         if compress is None and self._predicate is not None and type(message) is not Frame:
             compress = None if self._predicate(message) else False
         if self._compressing and not (type(message) is Frame and message.frame_type.is_control):

@@ -204,10 +204,16 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
         """Send a whole message or a frame now; a Close frame starts the close handshake."""
-        write_parts = self._write_parts
-        if write_parts is not None and type(message) is bytes and len(message) >= VECTORED_MIN:
-            # The payload goes out after its header as it is, not copied into one frame.
-            write_parts((self._encoder.binary_header(message), message))
+        if type(message) is bytes:
+            write_parts = self._write_parts
+            if write_parts is not None and len(message) >= VECTORED_MIN:
+                # The payload goes out after its header as it is, not copied into one frame.
+                write_parts((self._encoder.binary_header(message), message))
+            else:
+                self._write(self._encoder.encode_binary(message, True, compress))
+            return
+        if type(message) is str:
+            self._write(self._encoder.encode_text(message, True, compress))
             return
         data = _encode(self._encoder, message, compress)
         if data is not None:
@@ -354,13 +360,17 @@ class DefaultWebSocketSession(SessionBase[Message]):
             if type(event) is Frame:
                 self._on_control(event)
             elif handler is not None:
-                self._dispatch(handler, event)
+                # `_dispatch` inlined: this loop is the message handler's whole per-read path.
+                try:
+                    handler(event)
+                except Exception as failure:
+                    self._handler_failed(failure)
             else:
                 inbox.append(event)
                 queued = True
         if queued:
             self._queued()
-        elif handler is not None:
+        elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()
         error = decoder.error
         if error is not None:
