@@ -532,17 +532,24 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
 
     def buffer_updated(self, nbytes: int) -> None:
         """Decode the `nbytes` the transport just read into the `get_buffer` view."""
-        raise NotImplementedError
+        try:
+            events = self._decoder.buffer_updated(nbytes)
+        except RemoteProtocolError:
+            return  # the session failed already; what still arrives is dropped
+        self._deliver(events)
 
     def data_received(self, data: bytes) -> None:
-        """Bytes a transport read itself: copied into `get_buffer` views, as asyncio's TLS does."""
-        view = memoryview(data)
-        while view:
-            buffer = self._decoder.get_buffer(len(view))
-            n = min(len(buffer), len(view))
-            buffer[:n] = view[:n]
-            self.buffer_updated(n)
-            view = view[n:]
+        """Bytes a transport read itself (`StreamTransport`, the bytes read with the handshake),
+        decoded where they are."""
+        try:
+            events = self._decoder.feed(data)
+        except RemoteProtocolError:
+            return
+        self._deliver(events)
+
+    def _deliver(self, events: list[Any]) -> None:
+        """Hand on what one read decoded (to the handler or the inbox), then act on a violation."""
+        raise NotImplementedError
 
     def eof_received(self) -> bool | None:
         return None

@@ -98,12 +98,8 @@ class WebSocketSession(SessionBase[Frame]):
         await self.send(Frame.close(reason))
         await self.flush()
 
-    def buffer_updated(self, nbytes: int) -> None:
+    def _deliver(self, frames: list[Frame]) -> None:
         decoder = self._decoder
-        try:
-            frames: list[Frame] = decoder.buffer_updated(nbytes)  # type: ignore[assignment]
-        except RemoteProtocolError:
-            return  # the session failed already; what still arrives is dropped
         handler = self._on_message
         for frame in frames:
             if frame.frame_type == FrameType.CLOSE:
@@ -347,12 +343,8 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- transport callbacks ----------------------------------------------------------------
 
-    def buffer_updated(self, nbytes: int) -> None:
+    def _deliver(self, events: list[str | bytes | Frame]) -> None:
         decoder = self._decoder
-        try:
-            events = decoder.buffer_updated(nbytes)
-        except RemoteProtocolError:
-            return  # the session failed already; what still arrives is dropped
         handler = self._on_message
         inbox = self._inbox
         queued = False
