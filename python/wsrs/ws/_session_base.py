@@ -162,7 +162,9 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
             self._off_loop_min = None
         self._write_parts = self._parts_writer()
         self._compressing = False
-        self._held: deque[tuple[Frame | str | bytes, bool | None]] = deque()
+        # A list, not a deque: it is only appended to and swapped out whole, and an empty deque
+        # costs an idle session 600 bytes.
+        self._held: list[tuple[Frame | str | bytes, bool | None]] = []
         # Where the transport reads next: the decoder's own method in a slot, so a read costs no
         # Python frame of ours (asyncio's method is only the interface it fills).
         self.get_buffer = self._decoder.get_buffer  # type: ignore[method-assign]
@@ -189,7 +191,8 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         self.response: ResponseHead | None = None
         """On the client, the server's handshake response (status and headers)."""
         self._topics: Topics | None = None
-        self._joined: set[str] = set()
+        # A dict as an ordered set: empty, it costs 64 bytes where an empty set costs 216.
+        self._joined: dict[str, None] = {}
         self._init_state()
         transport.set_protocol(self)
         if transport.is_closing():
@@ -443,7 +446,7 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
             self._write(self._encoder.encode_frame(frame))
         finally:
             self._compressing = False
-            held, self._held = self._held, deque()
+            held, self._held = self._held, []
             for item, compress in held:
                 if self._close_written or self._connection_lost:
                     break
