@@ -263,6 +263,17 @@ class FrameDecoder:
         Raise `error` when an earlier call recorded one.
         """
 
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Where the next socket read should go, as `asyncio.BufferedProtocol.get_buffer`.
+
+        A read buffer shared by the thread's decoders, or, while a large Binary message arrives
+        in one frame, the rest of the `bytes` that will hold it. Use the view for one read, then
+        call `buffer_updated`; `sizehint` is ignored.
+        """
+
+    def buffer_updated(self, nbytes: int) -> list[str | bytes | Frame]:
+        """Decode the `nbytes` just read into the last `get_buffer` view, as `feed` does."""
+
 @final
 class FrameEncoder:
     """Turns frames into bytes for the wire, masking while copying when `masking` is on.
@@ -321,6 +332,13 @@ class FrameEncoder:
         self, data: BytesLike, fin: bool = True, compress: bool | None = None
     ) -> bytes:
         """A Binary frame (or a fragment of one when `fin` is False)."""
+
+    def binary_header(self, data: bytes, fin: bool = True) -> bytes:
+        """The header alone of the frame `encode_binary(data, fin, compress=False)` would write.
+
+        For a caller that writes `data` right after it (no copy of the payload). Never
+        compressed; `ValueError` when `masking` is on, since the payload would need masking too.
+        """
 
     def encode_ping(self, data: BytesLike = b"") -> bytes:
         """A Ping frame."""

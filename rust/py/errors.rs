@@ -60,3 +60,9 @@ pub(crate) fn negotiation_error_to_py(py: Python<'_>, message: &str) -> PyErr {
 pub(crate) fn multipart_error_to_py(err: RustMultipartError) -> PyErr {
     MultipartError::new_err((err.message(), None::<u16>, err.status_hint()))
 }
+
+/// A bad argument to a binding that no `UsageError` names (a read count larger than the view it
+/// was read into, say): a plain `ValueError`.
+pub(crate) fn value_error(message: String) -> PyErr {
+    PyValueError::new_err(message)
+}

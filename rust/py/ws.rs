@@ -1,6 +1,6 @@
 //! Bindings for the WebSocket codec: `FrameType`, `CloseCode`, `CloseReason` and `apply_mask`
-//! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`, `PerMessageDeflate`
-//! in `deflate`.
+//! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`, the decoder's read
+//! buffers in `reading`, `PerMessageDeflate` in `deflate`.
 //!
 //! Bytes-like arguments: a `bytes` is read in place; any other buffer (bytearray, memoryview) is
 //! copied first, because Python code run by an allocation (a finalizer) could change it while
@@ -17,6 +17,7 @@ use pyo3::types::{PyBytes, PyString};
 mod codec;
 mod deflate;
 mod frame;
+mod reading;
 
 use crate::py::errors::usage_error_to_py;
 use crate::ws::mask::UninitWriter;

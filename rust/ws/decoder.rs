@@ -19,6 +19,8 @@
 //! mode, the frame) received so far, grown by what actually arrived. A frame wholly inside the
 //! input goes straight from the input to the sink, still masked, so the sink unmasks while copying
 //! it once into its output. Buffers left empty and large after a `feed` are released.
+//! A caller with a better place for a large Binary message may take it over as it arrives
+//! (`pending_binary`, `begin_binary`, `hand_over`): the decoder then goes on with the next header.
 
 use crate::ws::close::ClosePayloadCheck;
 use crate::ws::deflate::MessageInflater;
@@ -27,7 +29,7 @@ use crate::ws::event::{Event, EventSink, Payload};
 use crate::ws::header::{
     parse_header, FrameHeader, HeaderRules, MAX_CONTROL_PAYLOAD_LEN, MAX_HEADER_LEN, RSV1,
 };
-use crate::ws::mask::{extend_masked, mask_copy, rotate_key};
+use crate::ws::mask::{extend_masked, mask_copy, rotate_key, UninitWriter};
 use crate::ws::opcode::{FrameType, OpCode};
 use crate::ws::utf8::{validate, Utf8Validator};
 
@@ -73,6 +75,17 @@ impl Incoming {
     fn compressed(&self) -> bool {
         self.body == Body::Deflate
     }
+}
+
+/// A Binary message arriving as one frame, partly received (see [`FrameDecoder::pending_binary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingBinary {
+    /// The payload length.
+    pub len: usize,
+    /// Payload bytes received so far.
+    pub received: usize,
+    /// The key to unmask the rest with, from its first byte; None for an unmasked frame.
+    pub key: Option<[u8; 4]>,
 }
 
 /// The fragmented data message between its first and its final frame.
@@ -570,6 +583,65 @@ impl FrameDecoder {
                 compressed: frame.compressed(),
             });
         }
+    }
+
+    /// The Binary message being received when it comes as one frame (final, no RSV bit, no
+    /// message open) of which some payload is still to come: where it stands, for a caller that
+    /// would rather receive the rest into memory of its own ([`FrameDecoder::hand_over`]).
+    pub fn pending_binary(&self) -> Option<PendingBinary> {
+        let frame = self.frame?;
+        (self.is_whole_binary(&frame) && self.error.is_none()).then(|| PendingBinary {
+            len: frame.len,
+            received: frame.received,
+            key: frame.key.map(|key| rotate_key(key, frame.received)),
+        })
+    }
+
+    /// The same hand-over at the start of a frame: when the decoder is between frames and `input`
+    /// starts with the header of a Binary message in one frame that `input` does not hold whole,
+    /// the header is checked as `feed` would check it and consumed, and the frame is handed over
+    /// at once. Returns where it stands (nothing received) and the header's length: the caller
+    /// receives the payload from `input[header_len..]` on. None leaves the decoder untouched.
+    pub fn begin_binary(&mut self, input: &[u8]) -> Option<(PendingBinary, usize)> {
+        if self.frame.is_some() || self.header_len != 0 || self.error.is_some() || self.closed {
+            return None;
+        }
+        let (header, header_len) = parse_header(input, self.rules).ok()??;
+        let frame = self.start(header).ok()?;
+        (self.is_whole_binary(&frame) && input.len() - header_len < frame.len).then_some((
+            PendingBinary {
+                len: frame.len,
+                received: 0,
+                key: frame.key,
+            },
+            header_len,
+        ))
+    }
+
+    /// True for a frame that is a whole Binary message without extension bits.
+    fn is_whole_binary(&self, frame: &Incoming) -> bool {
+        self.reassemble
+            && frame.frame_type == FrameType::Binary
+            && frame.fin
+            && frame.rsv == 0
+            && !frame.continuation
+            && self.message.is_none()
+    }
+
+    /// Hands the frame of [`FrameDecoder::pending_binary`] over: its payload so far, unmasked,
+    /// goes to `out`, and the decoder goes on with the next frame header. The caller receives the
+    /// rest (unmasking it with the pending key) and delivers the message itself.
+    ///
+    /// # Panics
+    /// If no frame is pending, or `out` has less room than the payload so far (caller bugs).
+    pub fn hand_over(&mut self, out: &mut UninitWriter<'_>) {
+        assert!(
+            self.pending_binary().is_some(),
+            "hand_over: no Binary frame pending"
+        );
+        out.put(&self.data);
+        self.frame = None;
+        self.data = Vec::new();
     }
 
     fn fail(&mut self, err: WsError) {

@@ -535,3 +535,91 @@ fn every_split_of_every_short_vector_around_each_frame_boundary() {
         }
     }
 }
+
+// --- handing a Binary frame over ---------------------------------------------------------------
+
+#[test]
+fn a_partly_received_binary_frame_is_handed_over_with_its_payload_so_far_and_the_rotated_key() {
+    let payload: Vec<u8> = (0..=255).cycle().take(1000).collect();
+    let wire = from_client(0x82, &payload);
+    let mut decoder = FrameDecoder::new(false, MAX, true, 0);
+    let header_len = wire.len() - payload.len();
+    let (events, error) = feed_chunks(&mut decoder, &[&wire[..header_len + 301]]);
+    assert!(events.is_empty() && error.is_none());
+    let pending = decoder.pending_binary().unwrap();
+    assert_eq!((pending.len, pending.received), (1000, 301));
+    assert_eq!(pending.key, Some(crate::ws::mask::rotate_key(KEY, 301)));
+
+    let mut out = vec![std::mem::MaybeUninit::new(0u8); 301];
+    let mut writer = UninitWriter::new(&mut out);
+    decoder.hand_over(&mut writer);
+    let so_far = writer.finish().unwrap().to_vec();
+    assert_eq!(so_far, payload[..301]);
+    let mut rest = wire[header_len + 301..].to_vec();
+    apply_mask(&mut rest, pending.key.unwrap());
+    assert_eq!(rest, payload[301..]);
+
+    // The decoder goes on with the next frame.
+    assert_eq!(decoder.pending_binary(), None);
+    let (events, error) = feed_chunks(&mut decoder, &[&from_client(0x81, b"next")]);
+    assert_eq!((events, error), (vec![text("next")], None));
+}
+
+#[test]
+fn only_a_whole_binary_message_in_one_frame_can_be_handed_over() {
+    let cases: [(u8, bool); 4] = [
+        (0x81, true),
+        (0x02, true),
+        (0x82 | 0x40, true),
+        (0x82, false),
+    ];
+    for (b0, reassemble) in cases {
+        let rsv = if b0 & 0x40 != 0 { RSV1 } else { 0 };
+        let mut decoder = FrameDecoder::new(false, MAX, reassemble, rsv);
+        let wire = from_client(b0, &[7; 200]);
+        decoder.feed(&wire[..20], &mut Vec::new()).unwrap();
+        assert_eq!(decoder.pending_binary(), None, "first byte {b0:#x}");
+    }
+}
+
+#[test]
+fn a_binary_frame_starting_the_input_is_handed_over_at_its_header() {
+    let payload = vec![9u8; 5000];
+    let wire = from_client(0x82, &payload);
+    let mut decoder = FrameDecoder::new(false, MAX, true, 0);
+    let (pending, header_len) = decoder.begin_binary(&wire[..100]).unwrap();
+    assert_eq!(
+        (pending.len, pending.received, pending.key),
+        (5000, 0, Some(KEY))
+    );
+    assert_eq!(header_len, wire.len() - payload.len());
+    // Nothing of the frame stays with the decoder, which reads the next header next.
+    assert_eq!(decoder.buffered(), 0);
+    let (events, error) = feed_chunks(&mut decoder, &[&from_client(0x82, b"next")]);
+    assert_eq!((events, error), (vec![binary(b"next")], None));
+}
+
+#[test]
+fn begin_binary_leaves_whole_frames_violations_and_partial_state_to_feed() {
+    let mut decoder = FrameDecoder::new(false, 100, true, 0);
+    assert_eq!(decoder.begin_binary(&from_client(0x82, b"whole")), None);
+    assert_eq!(
+        decoder.begin_binary(&from_client(0x82, &[1; 200])[..50]),
+        None,
+        "too big"
+    );
+    assert_eq!(
+        decoder.begin_binary(&wire(0x82, &[1; 50], false)[..20]),
+        None,
+        "unmasked"
+    );
+    decoder
+        .feed(&from_client(0x82, &[1; 50])[..1], &mut Vec::new())
+        .unwrap();
+    assert_eq!(
+        decoder.begin_binary(&from_client(0x82, &[1; 50])[..20]),
+        None,
+        "mid-header"
+    );
+    assert_eq!(decoder.error(), None);
+}

@@ -24,7 +24,7 @@ pub mod opcode;
 pub mod utf8;
 
 pub use close::{CloseCode, CloseReason};
-pub use decoder::FrameDecoder;
+pub use decoder::{FrameDecoder, PendingBinary};
 pub use encoder::{FrameEncoder, OutFrame};
 pub use error::{UsageError, WsError};
 pub use event::{Event, EventSink, OwnedEvent, Payload};

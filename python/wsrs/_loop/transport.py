@@ -11,6 +11,10 @@ hands the transport to the next consumer with `set_protocol`.
 
 from __future__ import annotations
 
+import asyncio
+import asyncio.selector_events
+import os
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import anyio
@@ -19,7 +23,7 @@ from anyio.streams.tls import TLSAttribute
 
 from wsrs._loop.sync import Spawn, new_parking, running_trio
 
-__all__ = ["Consumer", "StreamTransport", "Transport"]
+__all__ = ["Consumer", "StreamTransport", "Transport", "vectored_write"]
 
 DEFAULT_WRITE_HIGH = 64 * 1024
 """Bytes buffered for writing before consumers are told to pause (`pause_writing`)."""
@@ -41,6 +45,7 @@ class Transport(Protocol):
     """The subset of `asyncio.Transport` the consumers use."""
 
     def write(self, data: bytes | bytearray | memoryview) -> None: ...
+    def writelines(self, parts: Sequence[bytes]) -> None: ...
     def is_closing(self) -> bool: ...
     def close(self) -> None: ...
     def abort(self) -> None: ...
@@ -50,6 +55,61 @@ class Transport(Protocol):
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
     def get_extra_info(self, name: str, default: Any = None) -> Any: ...
     def set_protocol(self, protocol: Any) -> None: ...
+
+
+def vectored_write(transport: Transport) -> Callable[[Sequence[bytes]], None] | None:
+    """A function writing pieces in order without joining them first, or None for `transport`.
+
+    uvloop's `writelines` and `StreamTransport`'s write the pieces in one vectored call when
+    nothing is buffered, as asyncio's socket transport does from Python 3.12. On 3.11 asyncio's
+    `writelines` joins them into a new `bytes` (a copy of a large payload per message, and its
+    allocation churn), so for its plain-socket transport the pieces go to `os.writev` while the
+    transport's buffer is empty, as its own `write` tries `send` first. TLS transports are left
+    with their `writelines`, which encrypts piece by piece.
+    """
+    kind = type(transport)
+    if kind is _SELECTOR_SOCKET and _SELECTOR_JOINS and hasattr(os, "writev"):
+        return _selector_writev(transport)
+    writelines = getattr(kind, "writelines", None)
+    if writelines is None or writelines is asyncio.WriteTransport.writelines:
+        return None
+    return transport.writelines
+
+
+_SELECTOR_SOCKET: type = getattr(asyncio.selector_events, "_SelectorSocketTransport", type(None))
+"""asyncio's transport over a plain socket (selector event loops)."""
+_SELECTOR_JOINS = getattr(_SELECTOR_SOCKET, "writelines", None) is asyncio.WriteTransport.writelines
+"""Whether that transport's `writelines` is the generic one that joins (Python 3.11)."""
+
+
+def _selector_writev(transport: Transport) -> Callable[[Sequence[bytes]], None]:
+    """`writelines` for asyncio's plain-socket transport: `os.writev` while nothing is buffered.
+
+    What the socket does not take now goes to `transport.write` piece by piece (buffered there
+    in one copy of the remainder); so does everything once the transport is closing (its socket
+    may already be closed and the descriptor reused) or has bytes waiting, and an error of the
+    socket's, which `write` then meets again and fails the transport with as usual.
+    """
+    fd = transport.get_extra_info("socket").fileno()
+    write = transport.write
+    buffered = transport.get_write_buffer_size
+    closing = transport.is_closing
+
+    def write_parts(parts: Sequence[bytes]) -> None:
+        sent = 0
+        if not buffered() and not closing():
+            try:
+                sent = os.writev(fd, parts)
+            except OSError:
+                sent = 0
+        for part in parts:
+            if sent >= len(part):
+                sent -= len(part)
+                continue
+            write(memoryview(part)[sent:] if sent else part)
+            sent = 0
+
+    return write_parts
 
 
 class StreamTransport:
@@ -175,18 +235,43 @@ class StreamTransport:
         if self._closing or self._eof_wanted or not data:
             return
         if self._raw_socket is not None and not self._chunks and not self._sending:
-            try:
-                sent = self._raw_socket.send(data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as error:
-                self._error = error
-                self.abort()
-                return
-            if sent == len(data):
+            sent = self._send_now(self._raw_socket.send, data)
+            if sent is None or sent == len(data):
                 return
             data = memoryview(data)[sent:]
-        self._chunks.append(bytes(data))
+        self._buffer(bytes(data))
+
+    def writelines(self, parts: Sequence[bytes]) -> None:
+        """Write `parts` in order; on a plain socket with nothing buffered, in one `sendmsg`."""
+        if self._closing or self._eof_wanted:
+            return
+        if self._raw_socket is not None and not self._chunks and not self._sending:
+            sent = self._send_now(self._raw_socket.sendmsg, parts)
+            if sent is None:
+                return
+            for part in parts:
+                if sent < len(part):
+                    self._buffer(part[sent:] if sent else part)
+                sent = max(0, sent - len(part))
+            return
+        for part in parts:
+            if part:
+                self._buffer(part)
+
+    def _send_now(self, send: Callable[[Any], int], data: Any) -> int | None:
+        """Bytes a non-blocking send took, or None when it failed (the transport is aborted)."""
+        try:
+            return send(data)
+        except (BlockingIOError, InterruptedError):
+            return 0
+        except OSError as error:
+            self._error = error
+            self.abort()
+            return None
+
+    def _buffer(self, data: bytes) -> None:
+        """Queue `data` for the writer task; tell the consumer to pause above the high mark."""
+        self._chunks.append(data)
         self._buffered += len(data)
         self._writer_parking.wake()
         self._start_writer()

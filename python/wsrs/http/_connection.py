@@ -683,7 +683,7 @@ class HttpConnection:
             self.abort()
             return
         if work is not None:
-            self._spawn(_await, work)
+            self._spawn(_itself, work)
 
     # --- ending -----------------------------------------------------------------------------
 
@@ -792,8 +792,10 @@ async def _ready(value: Any) -> Response:
     return value  # type: ignore[no-any-return]
 
 
-async def _await(work: Coroutine[Any, Any, None]) -> None:
-    await work
+def _itself(work: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None]:
+    """`work` as the function a task is spawned from: the task runs it with no frame around it
+    (every resumption of a WebSocket session's task would otherwise pass through one more)."""
+    return work
 
 
 async def _close_body(response: Response) -> None:

@@ -44,6 +44,9 @@ from wsrs.ws.pingpong import PING_TIMEOUT_REASON, ping_payload
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
 
+VECTORED_MIN = 16 * 1024
+"""Binary messages from this size on are written as header and payload, without joining them."""
+
 Message = str | bytes
 """A whole message as the default session delivers it: text as `str`, binary as `bytes`."""
 
@@ -95,12 +98,8 @@ class WebSocketSession(SessionBase[Frame]):
         await self.send(Frame.close(reason))
         await self.flush()
 
-    def data_received(self, data: bytes) -> None:
+    def _deliver(self, frames: list[Frame]) -> None:
         decoder = self._decoder
-        try:
-            frames: list[Frame] = decoder.feed(data)  # type: ignore[assignment]
-        except RemoteProtocolError:
-            return
         handler = self._on_message
         for frame in frames:
             if frame.frame_type == FrameType.CLOSE:
@@ -201,6 +200,17 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
         """Send a whole message or a frame now; a Close frame starts the close handshake."""
+        if type(message) is bytes:
+            write_parts = self._write_parts
+            if write_parts is not None and len(message) >= VECTORED_MIN:
+                # The payload goes out after its header as it is, not copied into one frame.
+                write_parts((self._encoder.binary_header(message), message))
+            else:
+                self._write(self._encoder.encode_binary(message, True, compress))
+            return
+        if type(message) is str:
+            self._write(self._encoder.encode_text(message, True, compress))
+            return
         data = _encode(self._encoder, message, compress)
         if data is not None:
             self._write(data)
@@ -343,12 +353,8 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- transport callbacks ----------------------------------------------------------------
 
-    def data_received(self, data: bytes) -> None:
+    def _deliver(self, events: list[str | bytes | Frame]) -> None:
         decoder = self._decoder
-        try:
-            events = decoder.feed(data)
-        except RemoteProtocolError:
-            return
         handler = self._on_message
         inbox = self._inbox
         queued = False
@@ -356,13 +362,17 @@ class DefaultWebSocketSession(SessionBase[Message]):
             if type(event) is Frame:
                 self._on_control(event)
             elif handler is not None:
-                self._dispatch(handler, event)
+                # `_dispatch` inlined: this loop is the message handler's whole per-read path.
+                try:
+                    handler(event)
+                except Exception as failure:
+                    self._handler_failed(failure)
             else:
                 inbox.append(event)
                 queued = True
         if queued:
             self._queued()
-        elif handler is not None:
+        elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()
         error = decoder.error
         if error is not None:

@@ -80,7 +80,7 @@ class Topics:
             members = self._members[topic] = {}
         first = not members and topic not in self._listeners
         members[session] = None
-        session._joined.add(topic)
+        session._joined[topic] = None
         await self._carried(topic, first)
 
     def leave(self, session: SessionBase[Any], topic: str) -> None:
@@ -89,7 +89,7 @@ class Topics:
         if members is None or session not in members:
             return
         del members[session]
-        session._joined.discard(topic)
+        session._joined.pop(topic, None)
         if not members:
             del self._members[topic]
             self._maybe_drop(topic)

@@ -8,6 +8,9 @@
 //! With permessage-deflate the decoder inflates compressed messages as they arrive and the
 //! encoder compresses by its policy (see `deflate`); large payloads are inflated and compressed
 //! with the GIL released.
+//!
+//! `get_buffer` and `buffer_updated` make the decoder an `asyncio.BufferedProtocol`'s engine: the
+//! transport reads into memory the decoder chooses (see `reading`), and no `bytes` is made per read.
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
@@ -15,11 +18,12 @@ use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::deflate::{compress_part, Outbound, PyPerMessageDeflate, UNBLOCK_COMPRESS_MIN};
 use super::frame::PyFrame;
+use super::reading::{self, DirectPayload};
 use super::{new_bytes, new_str, BytesArg, PyCloseReason, PyFrameType};
-use crate::py::errors::{usage_error_to_py, ws_error_to_py};
+use crate::py::errors::{usage_error_to_py, value_error, ws_error_to_py};
 use crate::ws::deflate::MessageInflater;
 use crate::ws::encoder::{close_payload, encoded_len, random_mask_key, write_frame};
-use crate::ws::header::{FrameHeader, RSV1};
+use crate::ws::header::{encode_header, FrameHeader, RSV1};
 use crate::ws::{
     Event, EventSink, FrameDecoder, FrameEncoder, FrameType, OutFrame, Payload, UsageError,
     DEFAULT_MAX_FRAME_SIZE,
@@ -81,6 +85,53 @@ pub(crate) struct PyFrameDecoder {
     inner: FrameDecoder,
     /// The violation, as the exception `feed` raises from then on.
     error: Option<PyErr>,
+    /// A large Binary message being read straight into its `bytes` (`reading`).
+    direct: Option<Box<DirectPayload>>,
+}
+
+impl PyFrameDecoder {
+    /// Decodes `input` (or, with `input` None, `n` bytes read into the last `get_buffer` view).
+    fn decode<'py>(
+        &mut self,
+        py: Python<'py>,
+        input: Option<&[u8]>,
+        n: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        if let Some(err) = &self.error {
+            return Err(err.clone_ref(py));
+        }
+        let mut sink = PySink {
+            py,
+            events: Vec::new(),
+        };
+        let mut rest = input;
+        if let Some(direct) = &mut self.direct {
+            let taken = rest.map_or(n, |input| input.len().min(direct.remaining(py)));
+            if let Some(bytes) = direct.advance(py, taken, rest)? {
+                sink.events.push(bytes.into_bound(py).into_any());
+                self.direct = None;
+            }
+            rest = rest.map(|input| &input[taken..]);
+        } else if rest.is_none() {
+            // SAFETY: the slice is decoded here and dropped before the next read.
+            rest = Some(unsafe { reading::shared_bytes(n)? });
+        }
+        if let Some(input) = rest.filter(|input| !input.is_empty()) {
+            if self.direct.is_none() {
+                self.direct = DirectPayload::begin(py, &mut self.inner, input)?.map(Box::new);
+            }
+            if self.direct.is_none() {
+                self.inner.feed(input, &mut sink)?;
+                if let Some(err) = self.inner.error() {
+                    self.error = Some(ws_error_to_py(err));
+                }
+            }
+        }
+        if self.direct.is_none() {
+            self.direct = DirectPayload::take_over(py, &mut self.inner)?.map(Box::new);
+        }
+        PyList::new(py, sink.events)
+    }
 }
 
 #[pymethods]
@@ -106,7 +157,11 @@ impl PyFrameDecoder {
                 .enable_deflate(MessageInflater::new(window_bits, no_context_takeover))
                 .map_err(usage_error_to_py)?;
         }
-        Ok(Self { inner, error: None })
+        Ok(Self {
+            inner,
+            error: None,
+            direct: None,
+        })
     }
 
     /// Cap on one frame and on one reassembled message, checked on each header (1009).
@@ -134,7 +189,7 @@ impl PyFrameDecoder {
     /// Bytes held for an unfinished frame or message.
     #[getter]
     fn buffered(&self) -> usize {
-        self.inner.buffered()
+        self.inner.buffered() + self.direct.as_ref().map_or(0, |direct| direct.filled())
     }
 
     fn feed<'py>(
@@ -142,19 +197,27 @@ impl PyFrameDecoder {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        if let Some(err) = &self.error {
-            return Err(err.clone_ref(py));
-        }
         let data = BytesArg::extract(data)?;
-        let mut sink = PySink {
-            py,
-            events: Vec::new(),
-        };
-        self.inner.feed(data.as_slice(), &mut sink)?;
-        if let Some(err) = self.inner.error() {
-            self.error = Some(ws_error_to_py(err));
+        self.decode(py, Some(data.as_slice()), 0)
+    }
+
+    /// Where the next socket read should go (`asyncio.BufferedProtocol.get_buffer`).
+    #[pyo3(signature = (sizehint = -1), text_signature = "($self, sizehint=-1)")]
+    fn get_buffer<'py>(&mut self, py: Python<'py>, sizehint: isize) -> PyResult<Bound<'py, PyAny>> {
+        let _ = sizehint; // the size is the decoder's to choose
+        match &mut self.direct {
+            Some(direct) => direct.view(py),
+            None => reading::shared_view(py),
         }
-        PyList::new(py, sink.events)
+    }
+
+    /// Decodes the `nbytes` just read into the last `get_buffer` view, as `feed` decodes bytes.
+    fn buffer_updated<'py>(
+        &mut self,
+        py: Python<'py>,
+        nbytes: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        self.decode(py, None, nbytes)
     }
 }
 
@@ -364,6 +427,33 @@ impl PyFrameEncoder {
         compress: Option<bool>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         self.encode_data(data, FrameType::Binary, fin, compress)
+    }
+
+    /// The header alone of the Binary frame `encode_binary(data, fin, compress=False)` would
+    /// write, for a caller that writes the payload after it itself (no copy of it); never
+    /// compressed, unmasked encoders only.
+    #[pyo3(signature = (data, fin = true))]
+    fn binary_header<'py>(
+        &mut self,
+        data: &Bound<'py, PyBytes>,
+        fin: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        if self.masking {
+            return Err(value_error(
+                "binary_header: a masking encoder must mask the payload too".to_owned(),
+            ));
+        }
+        let mut state = self.inner;
+        let frame = OutFrame {
+            frame_type: FrameType::Binary,
+            fin,
+            rsv: 0,
+            payload: data.as_bytes(),
+        };
+        let header = self.plan(&mut state, &frame)?;
+        let out = PyBytes::new(data.py(), encode_header(&header).as_bytes());
+        self.inner = state;
+        Ok(out)
     }
 
     #[pyo3(signature = (data = None), text_signature = "($self, data=b'')")]
