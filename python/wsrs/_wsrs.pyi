@@ -648,6 +648,27 @@ def encode_response_head(
     hold no control character but HTAB, and only latin-1 text.
     """
 
+def encode_fixed_response(
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    body: BytesLike,
+    date: str,
+    keep_alive: bool,
+    http10: bool,
+    head: bool,
+) -> tuple[bytes, bool]:
+    """A whole response as the server sends it, and whether `headers` close the connection.
+
+    Content-Length and Transfer-Encoding in `headers` are dropped (framing is the server's),
+    ``Date: <date>`` is added unless given, ``Connection: close`` when not `keep_alive` (or
+    ``keep-alive`` for `http10`) unless `headers` already close. 1xx, 204 and 304 get neither
+    Content-Length nor body; a response to HEAD (`head`) announces the given Content-Length (else
+    the body's length) without the body.
+
+    Raises:
+        LocalProtocolError: a bad status or field.
+    """
+
 def encode_response(status: int, headers: Sequence[tuple[str, str]], body: BytesLike) -> bytes:
     """A whole response with ``Content-Length`` added, in one allocation.
 

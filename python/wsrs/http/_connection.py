@@ -41,7 +41,7 @@ from wsrs._wsrs import (
     HttpLimits,
     RequestHead,
     RequestParser,
-    encode_response,
+    encode_fixed_response,
     encode_response_head,
 )
 from wsrs.exceptions import (
@@ -50,7 +50,7 @@ from wsrs.exceptions import (
     ConnectionClosedError,
     RemoteProtocolError,
 )
-from wsrs.http._writer import NO_BODY_STATUSES, Responder, ResponseWriter
+from wsrs.http._writer import Responder, ResponseWriter
 from wsrs.http.messages import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 
 logger = logging.getLogger("wsrs")
@@ -645,17 +645,22 @@ class HttpConnection:
             self._out.append(data)
 
     def _encode_fixed(self, exchange: _Exchange, response: Response) -> bytes:
-        headers, declared = self._headers_for(exchange, response)
+        """The whole response in one call into Rust, which applies `_headers_for`'s rules."""
         body = response.body
         assert isinstance(body, bytes)
         request = exchange.request
-        status = response.status
-        if status in NO_BODY_STATUSES or status < 200:
-            return encode_response_head(status, headers)
-        if request is not None and request.method == "HEAD":
-            length = len(body) if declared is None else declared
-            return encode_response_head(status, [*headers, ("Content-Length", str(length))])
-        return encode_response(status, headers, body)
+        data, closes = encode_fixed_response(
+            response.status,
+            response.headers.items(),
+            body,
+            _DateCache.now(),
+            exchange.keep_alive,
+            request is not None and request.version == "1.0",
+            request is not None and request.method == "HEAD",
+        )
+        if closes:
+            exchange.keep_alive = False
+        return data
 
     def _upgrade(self, exchange: _Exchange, response: Response) -> None:
         """Send the 101 and hand the connection over in this same turn of the loop.

@@ -202,6 +202,15 @@ class BodyStream(anyio.abc.ByteReceiveStream):
             self._on_full(False)
         self._buffered = 0
 
+    def receive_nowait(self, max_bytes: int = 65536) -> bytes | None:
+        """The next piece if one is already here (at most `max_bytes`), else None: no wait.
+
+        None too before the first read's hook (``100 Continue``) has run: `receive` runs it.
+        """
+        if not self._chunks or self._before_first_read is not None:
+            return None
+        return self._take(max_bytes)
+
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """The next piece of the body, at most `max_bytes`; `anyio.EndOfStream` at its end."""
         if self._before_first_read is not None:
@@ -216,6 +225,10 @@ class BodyStream(anyio.abc.ByteReceiveStream):
             if self._parking is None:
                 self._parking = new_parking()
             await self._parking.park()
+        return self._take(max_bytes)
+
+    def _take(self, max_bytes: int) -> bytes:
+        chunks = self._chunks
         chunk = chunks[0]
         offset = self._offset
         if len(chunk) - offset > max_bytes:
