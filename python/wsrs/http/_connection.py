@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
 from typing import Any
 
+from wsrs._loop.inline import InlineRunner
 from wsrs._loop.sync import Deferred, Parking, Spawn, clock, new_parking, running_trio
 from wsrs._loop.timers import TimeoutQueue, TimerHandle, Timers
 from wsrs._loop.transport import Transport
@@ -155,6 +156,7 @@ class HttpConnection:
         "_idle_since",
         "_idle_timeout",
         "_idle_timer",
+        "_inline",
         "_last_request",
         "_local",
         "_lost",
@@ -171,6 +173,7 @@ class HttpConnection:
         "_peer",
         "_receiving",
         "_spawn",
+        "_starts",
         "_timers",
         "_tls",
         "_transport",
@@ -231,7 +234,14 @@ class HttpConnection:
         self._close_requested = False
         self._out: list[bytes] = []
         self._flush_scheduled = False
-        self._call_soon = None if running_trio() else asyncio.get_running_loop().call_soon
+        if running_trio():
+            self._call_soon = None
+            self._inline: InlineRunner | None = None
+        else:
+            loop = asyncio.get_running_loop()
+            self._call_soon = loop.call_soon
+            self._inline = InlineRunner(loop, spawn)
+        self._starts: list[tuple[_Exchange, Responder]] = []
         self._closed_callbacks: list[Callable[[], object]] = []
         self.closed = Deferred[None]()
         """Resolves when the connection is gone (or handed to another protocol)."""
@@ -242,6 +252,8 @@ class HttpConnection:
         self._closed_callbacks.append(callback)
 
     def _set_closed(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
         if self.closed.set(None):
             for callback in self._closed_callbacks:
                 callback()
@@ -318,6 +330,8 @@ class HttpConnection:
                         self._stop_reading()  # rule 3
                         break
         finally:
+            if self._starts:
+                self._start_responders()
             self._dispatching = False
         if self._advance_due:
             self._advance()
@@ -354,11 +368,30 @@ class HttpConnection:
             exchange.response = result
             self._advance()
         elif type(result) is Responder:
-            self._spawn(self._run_responder, exchange, result)
+            if self._inline is not None:
+                self._starts.append((exchange, result))  # once the read's body bytes are in
+            else:
+                self._spawn(self._run_responder, exchange, result)
         elif inspect.isawaitable(result):
             self._spawn(self._await_response, exchange, result)
         else:
             self._spawn(self._await_response, exchange, _ready(result))
+
+    def _start_responders(self) -> None:
+        """Start the responders of this read's requests, inline while the runner is free.
+
+        A responder that answers without waiting (an ASGI app's small response) then costs no
+        task and its response leaves with this read's flush; one that waits goes on in the
+        runner's task, and the next ones get tasks of their own.
+        """
+        starts, self._starts = self._starts, []
+        inline = self._inline
+        assert inline is not None
+        for exchange, responder in starts:
+            if inline.ready():
+                inline.run(self._run_responder(exchange, responder))
+            else:
+                self._spawn(self._run_responder, exchange, responder)
 
     def _stop_reading(self) -> None:
         """No request after this one will be handled: drop what follows and stop reading."""
@@ -501,6 +534,8 @@ class HttpConnection:
         except Exception:
             logger.exception("HTTP handler failed for %r", exchange.request)
             writer._settle()
+            return
+        if writer.done:
             return
         missing = writer._settle()
         if missing is not None:
@@ -649,14 +684,15 @@ class HttpConnection:
         body = response.body
         assert isinstance(body, bytes)
         request = exchange.request
+        head = None if request is None else request.head
         data, closes = encode_fixed_response(
             response.status,
             response.headers.items(),
             body,
             _DateCache.now(),
             exchange.keep_alive,
-            request is not None and request.version == "1.0",
-            request is not None and request.method == "HEAD",
+            head is not None and head.version == "1.0",
+            head is not None and head.method == "HEAD",
         )
         if closes:
             exchange.keep_alive = False

@@ -77,9 +77,13 @@ class AsgiResponse:
 
     def start(self, message: Message) -> None:
         """``http.response.start``: the head, held until the body's first event."""
-        self._expect(_NEW, message["type"])
+        if self._state != _NEW:
+            self._expect(_NEW, message["type"])
         self._status = int(message["status"])
-        self._headers = str_headers(message.get("headers", ()))
+        self._headers = [
+            (str(name, "latin-1"), str(value, "latin-1"))
+            for name, value in message.get("headers", ())
+        ]
         if self._close:
             self._headers.append(("Connection", "close"))
         if message.get("trailers", False):
