@@ -526,6 +526,10 @@ class RequestHead:
     def asgi_headers(self) -> list[tuple[bytes, bytes]]:
         """The fields as ASGI scopes carry them: ``(name, value)`` bytes, names lowercased."""
     @property
+    def asgi_target(self) -> tuple[str, bytes, bytes] | None:
+        """``(path, raw_path, query_string)`` as an ASGI scope carries them, when that takes no
+        decoding; None for a path with ``%`` escapes or a target not in origin form."""
+    @property
     def keep_alive(self) -> bool:
         """Whether the client allows another request after this one (version and Connection).
 

@@ -544,6 +544,9 @@ class HttpConnection:
     def _answer(self, exchange: _Exchange, response: Response) -> None:
         """A whole response for `exchange`: it is written once the earlier ones are."""
         exchange.response = response
+        if self._dispatching:
+            self._advance_due = True  # rule 2: written when the read is dispatched, then flushed
+            return
         self._advance()
         self._flush_soon()
 
@@ -666,37 +669,46 @@ class HttpConnection:
         return (headers + extra if extra else headers), declared
 
     def _write_fixed(self, exchange: _Exchange, response: Response) -> None:
-        """Queue a whole response for the next flush; a response that cannot be encoded
-        (a header value with CR, LF or a non-latin-1 character) is replaced by a 500."""
-        try:
-            data = self._encode_fixed(exchange, response)
-        except Exception:
-            logger.exception("cannot encode the response to %r", exchange.request)
-            data = self._encode_fixed(exchange, _internal_error())
-        exchange.head_sent = True
-        if self._on_response is not None:
-            self._on_response(exchange.request, response.status)
-        if not self._transport.is_closing():
-            self._out.append(data)
-
-    def _encode_fixed(self, exchange: _Exchange, response: Response) -> bytes:
-        """The whole response in one call into Rust, which applies `_headers_for`'s rules."""
-        body = response.body
-        assert isinstance(body, bytes)
+        """Queue a whole response for the next flush, encoded in one call into Rust (which
+        applies `_headers_for`'s rules); a response that cannot be encoded (a header value with
+        CR, LF or a non-latin-1 character) is replaced by a 500."""
         request = exchange.request
         head = None if request is None else request.head
-        data, closes = encode_fixed_response(
-            response.status,
-            response.headers.items(),
-            body,
-            _DateCache.now(),
-            exchange.keep_alive,
-            head is not None and head.version == "1.0",
-            head is not None and head.method == "HEAD",
-        )
+        http10 = head is not None and head.version == "1.0"
+        to_head = head is not None and head.method == "HEAD"
+        body = response.body
+        assert isinstance(body, bytes)
+        date = _DateCache.now()
+        try:
+            data, closes = encode_fixed_response(
+                response.status,
+                response.headers.items(),
+                body,
+                date,
+                exchange.keep_alive,
+                http10,
+                to_head,
+            )
+        except Exception:
+            logger.exception("cannot encode the response to %r", request)
+            fallback = _internal_error()
+            assert isinstance(fallback.body, bytes)
+            data, closes = encode_fixed_response(
+                500,
+                fallback.headers.items(),
+                fallback.body,
+                date,
+                exchange.keep_alive,
+                http10,
+                to_head,
+            )
         if closes:
             exchange.keep_alive = False
-        return data
+        exchange.head_sent = True
+        if self._on_response is not None:
+            self._on_response(request, response.status)
+        if not self._transport.is_closing():
+            self._out.append(data)
 
     def _upgrade(self, exchange: _Exchange, response: Response) -> None:
         """Send the 101 and hand the connection over in this same turn of the loop.

@@ -63,7 +63,11 @@ def http_scope(
 ) -> Scope:
     """The scope of one HTTP request, built as one dict literal (it is made for every request)."""
     head = request.head
-    path, raw_path, query = _paths(head.target, root_path)
+    target = head.asgi_target  # ready-made unless the path needs decoding
+    if target is None or root_path:
+        path, raw_path, query = _paths(head.target, root_path)
+    else:
+        path, raw_path, query = target
     tls = request.tls
     server = request.local_address
     client = request.remote_address
