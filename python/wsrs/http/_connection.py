@@ -324,7 +324,9 @@ class HttpConnection:
                 else:
                     receiving = self._receiving
                     if receiving is not None and receiving.request is not None:
-                        receiving.request.body.end(event.trailers)  # type: ignore[union-attr]
+                        body = receiving.request.body
+                        if body is not EMPTY_BODY:  # complete already; skip making trailers
+                            body.end(event.trailers)  # type: ignore[union-attr]
                     self._receiving = None
                     if receiving is not None and receiving is self._last_request:
                         self._stop_reading()  # rule 3
