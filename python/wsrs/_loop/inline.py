@@ -31,13 +31,23 @@ __all__ = ["InlineRunner"]
 class InlineRunner:
     """Steps coroutines inline as its task; its task resumes the one that waits (module doc)."""
 
-    __slots__ = ("_closing", "_job", "_loop", "_spawn", "_spawned", "_task", "_wakeup")
+    __slots__ = (
+        "_closing",
+        "_job",
+        "_loop",
+        "_spawn",
+        "_spawned",
+        "_stepping",
+        "_task",
+        "_wakeup",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, spawn: Spawn) -> None:
         self._loop = loop
         self._spawn = spawn
         self._spawned = False
         self._closing = False
+        self._stepping = False
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self._job: tuple[Coroutine[Any, Any, None], contextvars.Context, Any] | None = None
@@ -58,11 +68,15 @@ class InlineRunner:
         assert self._wakeup is not None
         context = contextvars.copy_context()
         _enter_task(self._loop, task)
+        self._stepping = True
         try:
             yielded = context.run(coro.send, None)
         except (StopIteration, asyncio.CancelledError):
+            if self._closing:  # the connection closed during the step: the runner can go
+                task.cancel()
             return  # done (or cancelled itself, as a task would end quietly)
         finally:
+            self._stepping = False
             _leave_task(self._loop, task)
         self._job = (coro, context, yielded)
         if not self._wakeup.done():  # done: the inline step cancelled the task, which wakes it
@@ -71,8 +85,8 @@ class InlineRunner:
     def close(self) -> None:
         """The connection is gone: the task ends once idle (a running coroutine finishes)."""
         self._closing = True
-        if self._task is not None and self._job is None:
-            self._task.cancel()
+        if self._task is not None and self._job is None and not self._stepping:
+            self._task.cancel()  # idle; a coroutine being stepped (an upgrade) goes on in it
 
     async def _serve(self) -> None:
         self._task = asyncio.current_task()

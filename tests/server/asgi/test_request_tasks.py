@@ -94,3 +94,42 @@ async def test_an_app_that_cancels_its_own_scope_on_the_first_step_goes_on() -> 
         for _ in range(2):
             response = await client.get(f"http://127.0.0.1:{server.port}/")
             assert response.text == "ok"
+
+
+async def test_a_websocket_after_a_request_on_the_same_connection_keeps_its_app_running() -> None:
+    @http_only
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await reply(send)
+            return
+        assert await receive() == {"type": "websocket.connect"}
+        await send({"type": "websocket.accept"})  # stepped inline as the runner's task
+        message = await receive()  # the first real wait, after the connection was handed over
+        await send({"type": "websocket.send", "text": message["text"]})
+        await receive()
+
+    upgrade = (
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    mask = b"\x01\x02\x03\x04"
+    frame = b"\x81\x82" + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(b"hi"))
+    async with (
+        serving_asgi(app) as server,
+        await anyio.connect_tcp("127.0.0.1", server.port) as stream,
+    ):
+        with anyio.fail_after(10):
+            for request, until in (
+                (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"ok"),
+                (upgrade, b"\r\n\r\n"),
+            ):
+                await stream.send(request)
+                data = b""
+                while not data.endswith(until):
+                    data += await stream.receive()
+            assert data.startswith(b"HTTP/1.1 101 ")
+            await stream.send(frame)
+            echo = b""
+            while len(echo) < 4:
+                echo += await stream.receive()
+    assert echo == b"\x81\x02hi"
