@@ -548,6 +548,10 @@ class RequestHead:
     def asgi_headers(self) -> list[tuple[bytes, bytes]]:
         """The fields as ASGI scopes carry them: ``(name, value)`` bytes, names lowercased."""
     @property
+    def asgi_target(self) -> tuple[str, bytes, bytes] | None:
+        """``(path, raw_path, query_string)`` as an ASGI scope carries them, when that takes no
+        decoding; None for a path with ``%`` escapes or a target not in origin form."""
+    @property
     def keep_alive(self) -> bool:
         """Whether the client allows another request after this one (version and Connection).
 
@@ -668,6 +672,27 @@ def encode_response_head(
 
     `reason` defaults to the RFC 9110 phrase. Names must be tokens; values and the reason may
     hold no control character but HTAB, and only latin-1 text.
+    """
+
+def encode_fixed_response(
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    body: BytesLike,
+    date: str,
+    keep_alive: bool,
+    http10: bool,
+    head: bool,
+) -> tuple[bytes, bool]:
+    """A whole response as the server sends it, and whether `headers` close the connection.
+
+    Content-Length and Transfer-Encoding in `headers` are dropped (framing is the server's),
+    ``Date: <date>`` is added unless given, ``Connection: close`` when not `keep_alive` (or
+    ``keep-alive`` for `http10`) unless `headers` already close. 1xx, 204 and 304 get neither
+    Content-Length nor body; a response to HEAD (`head`) announces the given Content-Length (else
+    the body's length) without the body.
+
+    Raises:
+        LocalProtocolError: a bad status or field.
     """
 
 def encode_response(status: int, headers: Sequence[tuple[str, str]], body: BytesLike) -> bytes:

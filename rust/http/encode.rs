@@ -324,6 +324,125 @@ pub fn encode_response(
     Ok(out)
 }
 
+/// What a whole response's connection needs (see `fixed_fields`).
+#[derive(Clone, Copy, Debug)]
+pub struct FixedFraming<'a> {
+    /// The `Date` value, added when the fields have none.
+    pub date: &'a str,
+    /// The request lets the connection stay open.
+    pub keep_alive: bool,
+    /// The request is HTTP/1.0, which stays open only with `Connection: keep-alive`.
+    pub http10: bool,
+}
+
+/// A whole response's fields as they go out, and what the caller's fields said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixedFields<'a> {
+    /// The fields to write, before the `Content-Length` the plan adds.
+    pub fields: Vec<(&'a str, &'a str)>,
+    /// The caller's own `Content-Length` (what a response to HEAD announces).
+    pub declared: Option<usize>,
+    /// The caller's last `Connection` field asks to close the connection.
+    pub closes: bool,
+}
+
+/// The fields a whole response goes out with: the caller's without `Content-Length` and
+/// `Transfer-Encoding` (framing is the server's to write, so a response never carries two
+/// framings, a response-smuggling shape), then `Date` unless given, then `Connection: close`
+/// or `keep-alive` as the request needs unless the caller's `Connection` already closes.
+pub fn fixed_fields<'a>(
+    given: &[(&'a str, &'a str)],
+    framing: FixedFraming<'a>,
+) -> FixedFields<'a> {
+    let mut fields = Vec::with_capacity(given.len() + 2);
+    let mut has_date = false;
+    let mut connection = None;
+    let mut declared = None;
+    for &(name, value) in given {
+        if name.eq_ignore_ascii_case("content-length") {
+            let digits = value.trim();
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                declared = digits.parse().ok().or(declared);
+            }
+            continue;
+        }
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("date") {
+            has_date = true;
+        } else if name.eq_ignore_ascii_case("connection") {
+            connection = Some(value);
+        }
+        fields.push((name, value));
+    }
+    if !has_date {
+        fields.push(("Date", framing.date));
+    }
+    let closes = connection.is_some_and(|value| {
+        value
+            .as_bytes()
+            .windows(5)
+            .any(|word| word.eq_ignore_ascii_case(b"close"))
+    });
+    if !closes {
+        if !framing.keep_alive {
+            fields.push(("Connection", "close"));
+        } else if framing.http10 {
+            fields.push(("Connection", "keep-alive"));
+        }
+    }
+    FixedFields {
+        fields,
+        declared,
+        closes,
+    }
+}
+
+/// The head of a whole response with `fixed` fields, and whether its body follows: 1xx, 204
+/// and 304 get neither `Content-Length` nor body, a response to HEAD (`head`) announces the
+/// declared length (else the body's) without the body, any other gets both.
+///
+/// # Errors
+/// See `HeadPlan::response`.
+pub fn fixed_plan<'a>(
+    status: u16,
+    fixed: &'a FixedFields<'a>,
+    body_len: usize,
+    head: bool,
+) -> Result<(HeadPlan<'a>, bool), EncodeError> {
+    let plan = HeadPlan::response(status, None, &fixed.fields)?;
+    if status < 200 || status == 204 || status == 304 {
+        return Ok((plan, false));
+    }
+    if head {
+        let announced = fixed.declared.unwrap_or(body_len);
+        return Ok((plan.with_content_length(announced)?, false));
+    }
+    Ok((plan.with_content_length(body_len)?, true))
+}
+
+/// A whole response as a server sends it (`fixed_fields`, `fixed_plan`), and whether the
+/// caller's fields close the connection.
+///
+/// # Errors
+/// See `HeadPlan::response`.
+pub fn encode_fixed_response(
+    status: u16,
+    given: &[(&str, &str)],
+    body: &[u8],
+    framing: FixedFraming<'_>,
+    head: bool,
+) -> Result<(Vec<u8>, bool), EncodeError> {
+    let fixed = fixed_fields(given, framing);
+    let (plan, with_body) = fixed_plan(status, &fixed, body.len(), head)?;
+    let mut out = plan.to_vec();
+    if with_body {
+        out.extend_from_slice(body);
+    }
+    Ok((out, fixed.closes))
+}
+
 /// A request head: `<method> <target> HTTP/1.1`, the fields and the empty line.
 ///
 /// # Errors
@@ -408,6 +527,65 @@ mod tests {
             encode_response(304, &[], b"x"),
             Err(EncodeError::BodyNotAllowed)
         );
+    }
+
+    const OPEN: FixedFraming<'static> = FixedFraming {
+        date: "D",
+        keep_alive: true,
+        http10: false,
+    };
+
+    #[test]
+    fn a_fixed_response_gets_the_servers_framing_date_and_connection() {
+        let given = [
+            ("Content-Length", "99"),
+            ("X", "1"),
+            ("transfer-encoding", "x"),
+        ];
+        let out = encode_fixed_response(200, &given, b"hi", OPEN, false);
+        let expected = b"HTTP/1.1 200 OK\r\nX: 1\r\nDate: D\r\nContent-Length: 2\r\n\r\nhi";
+        assert_eq!(out, Ok((expected.to_vec(), false)));
+        let last = FixedFraming {
+            keep_alive: false,
+            ..OPEN
+        };
+        let out = encode_fixed_response(200, &[("date", "E")], b"", last, false);
+        let expected =
+            b"HTTP/1.1 200 OK\r\ndate: E\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(out, Ok((expected.to_vec(), false)));
+        let old = FixedFraming {
+            http10: true,
+            ..OPEN
+        };
+        let fixed = fixed_fields(&[], old);
+        assert_eq!(fixed.fields, [("Date", "D"), ("Connection", "keep-alive")]);
+    }
+
+    #[test]
+    fn the_callers_close_is_kept_and_reported() {
+        let fixed = fixed_fields(&[("connection", "Keep-Alive, CLOSE")], OPEN);
+        assert!(fixed.closes);
+        assert_eq!(
+            fixed.fields,
+            [("connection", "Keep-Alive, CLOSE"), ("Date", "D")]
+        );
+        assert!(!fixed_fields(&[("Connection", "keep-alive")], OPEN).closes);
+    }
+
+    #[test]
+    fn head_announces_the_length_and_bodiless_statuses_have_none() {
+        let given = [("content-length", " 10 "), ("content-length", "x")];
+        let out = encode_fixed_response(200, &given, b"", OPEN, true);
+        let expected = b"HTTP/1.1 200 OK\r\nDate: D\r\nContent-Length: 10\r\n\r\n";
+        assert_eq!(out, Ok((expected.to_vec(), false)));
+        let out = encode_fixed_response(200, &[], b"abc", OPEN, true);
+        let expected = b"HTTP/1.1 200 OK\r\nDate: D\r\nContent-Length: 3\r\n\r\n";
+        assert_eq!(out, Ok((expected.to_vec(), false)));
+        let out = encode_fixed_response(304, &[("Content-Length", "3")], b"abc", OPEN, false);
+        let expected = b"HTTP/1.1 304 Not Modified\r\nDate: D\r\n\r\n";
+        assert_eq!(out, Ok((expected.to_vec(), false)));
+        let bad = encode_fixed_response(200, &[("X", "a\nb")], b"", OPEN, false);
+        assert_eq!(bad, Err(EncodeError::InvalidFieldValue));
     }
 
     #[test]

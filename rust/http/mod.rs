@@ -34,7 +34,8 @@ mod tests;
 pub use body::Framing;
 pub use chunked::{chunk_len, encode_chunk, write_chunk, ChunkedDecoder};
 pub use encode::{
-    encode_last_chunk, encode_request_head, encode_response, encode_response_head, reason_phrase,
+    encode_fixed_response, encode_last_chunk, encode_request_head, encode_response,
+    encode_response_head, fixed_fields, fixed_plan, reason_phrase, FixedFields, FixedFraming,
     HeadPlan,
 };
 pub use error::{EncodeError, HttpError};

@@ -39,6 +39,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(response::parse_response_head, m)?)?;
     m.add_function(wrap_pyfunction!(response::encode_response_head, m)?)?;
     m.add_function(wrap_pyfunction!(response::encode_response, m)?)?;
+    m.add_function(wrap_pyfunction!(response::encode_fixed_response, m)?)?;
     m.add_function(wrap_pyfunction!(response::encode_request_head, m)?)?;
     m.add_function(wrap_pyfunction!(chunked::encode_chunk, m)?)?;
     m.add_function(wrap_pyfunction!(chunked::encode_last_chunk, m)?)?;

@@ -10,6 +10,7 @@ from wsrs._wsrs import (
     RequestHead,
     RequestParser,
     ResponseHead,
+    encode_fixed_response,
     encode_request_head,
     encode_response,
     encode_response_head,
@@ -134,3 +135,28 @@ def test_malformed_responses(data: bytes) -> None:
 def test_response_head_limits() -> None:
     with pytest.raises(PayloadTooBig):
         parse_response_head(b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 20, HttpLimits(max_head_size=64))
+
+
+def test_a_fixed_response_gets_the_servers_framing_date_and_connection() -> None:
+    given = [("Content-Length", "99"), ("X", "1"), ("Transfer-Encoding", "chunked")]
+    data, closes = encode_fixed_response(200, given, b"hi", "D", True, False, False)
+    assert data == b"HTTP/1.1 200 OK\r\nX: 1\r\nDate: D\r\nContent-Length: 2\r\n\r\nhi"
+    assert not closes
+    data, _ = encode_fixed_response(200, [("Date", "E")], b"", "D", False, False, False)
+    assert data == b"HTTP/1.1 200 OK\r\nDate: E\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    data, _ = encode_fixed_response(200, [], b"", "D", True, True, False)
+    assert b"\r\nConnection: keep-alive\r\n" in data
+    data, closes = encode_fixed_response(
+        200, [("Connection", "close")], b"", "D", True, True, False
+    )
+    assert closes
+    assert data.count(b"Connection") == 1
+
+
+def test_a_fixed_response_to_head_or_without_content_has_no_body() -> None:
+    data, _ = encode_fixed_response(200, [("content-length", "10")], b"", "D", True, False, True)
+    assert data.endswith(b"Content-Length: 10\r\n\r\n")
+    data, _ = encode_fixed_response(204, [], b"", "D", True, False, False)
+    assert data == b"HTTP/1.1 204 No Content\r\nDate: D\r\n\r\n"
+    with pytest.raises(LocalProtocolError):
+        encode_fixed_response(200, [("X", "a\r\nb")], b"", "D", True, False, False)

@@ -333,3 +333,21 @@ def test_repeated_field_lines_share_tuples_and_changed_ones_do_not() -> None:
     assert second.headers is not first.headers
     second.headers.append(("Mine", "1"))
     assert len(first.headers) == 4
+
+
+@pytest.mark.parametrize(
+    ("target", "parts"),
+    [
+        ("/a/b?x=1&y", ("/a/b", b"/a/b", b"x=1&y")),
+        ("/", ("/", b"/", b"")),
+        ("/a?q=%20", ("/a", b"/a", b"q=%20")),  # escapes in the query stay as sent
+        ("/caf%C3%A9", None),  # the path needs decoding: the caller does it
+        ("http://example.com/a", None),  # absolute form
+        ("*", None),
+    ],
+)
+def test_asgi_target_is_ready_made_when_it_takes_no_decoding(
+    target: str, parts: tuple[str, bytes, bytes] | None
+) -> None:
+    method = "OPTIONS" if target == "*" else "GET"
+    assert single_head(request(f"{method} {target} HTTP/1.1")).asgi_target == parts

@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
 from typing import Any
 
+from wsrs._loop.inline import InlineRunner
 from wsrs._loop.sync import Deferred, Parking, Spawn, clock, new_parking, running_trio
 from wsrs._loop.timers import TimeoutQueue, TimerHandle, Timers
 from wsrs._loop.transport import Transport
@@ -41,7 +42,7 @@ from wsrs._wsrs import (
     HttpLimits,
     RequestHead,
     RequestParser,
-    encode_response,
+    encode_fixed_response,
     encode_response_head,
 )
 from wsrs.exceptions import (
@@ -50,7 +51,7 @@ from wsrs.exceptions import (
     ConnectionClosedError,
     RemoteProtocolError,
 )
-from wsrs.http._writer import NO_BODY_STATUSES, Responder, ResponseWriter
+from wsrs.http._writer import Responder, ResponseWriter
 from wsrs.http.messages import EMPTY_BODY, BodyStream, HttpHandler, Request, Response
 
 logger = logging.getLogger("wsrs")
@@ -155,6 +156,7 @@ class HttpConnection:
         "_idle_since",
         "_idle_timeout",
         "_idle_timer",
+        "_inline",
         "_last_request",
         "_local",
         "_lost",
@@ -171,6 +173,7 @@ class HttpConnection:
         "_peer",
         "_receiving",
         "_spawn",
+        "_starts",
         "_timers",
         "_tls",
         "_transport",
@@ -231,7 +234,14 @@ class HttpConnection:
         self._close_requested = False
         self._out: list[bytes] = []
         self._flush_scheduled = False
-        self._call_soon = None if running_trio() else asyncio.get_running_loop().call_soon
+        if running_trio():
+            self._call_soon = None
+            self._inline: InlineRunner | None = None
+        else:
+            loop = asyncio.get_running_loop()
+            self._call_soon = loop.call_soon
+            self._inline = InlineRunner(loop, spawn)
+        self._starts: list[tuple[_Exchange, Responder]] = []
         self._closed_callbacks: list[Callable[[], object]] = []
         self.closed = Deferred[None]()
         """Resolves when the connection is gone (or handed to another protocol)."""
@@ -242,6 +252,8 @@ class HttpConnection:
         self._closed_callbacks.append(callback)
 
     def _set_closed(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
         if self.closed.set(None):
             for callback in self._closed_callbacks:
                 callback()
@@ -312,12 +324,16 @@ class HttpConnection:
                 else:
                     receiving = self._receiving
                     if receiving is not None and receiving.request is not None:
-                        receiving.request.body.end(event.trailers)  # type: ignore[union-attr]
+                        body = receiving.request.body
+                        if body is not EMPTY_BODY:  # complete already; skip making trailers
+                            body.end(event.trailers)  # type: ignore[union-attr]
                     self._receiving = None
                     if receiving is not None and receiving is self._last_request:
                         self._stop_reading()  # rule 3
                         break
         finally:
+            if self._starts:
+                self._start_responders()
             self._dispatching = False
         if self._advance_due:
             self._advance()
@@ -354,11 +370,30 @@ class HttpConnection:
             exchange.response = result
             self._advance()
         elif type(result) is Responder:
-            self._spawn(self._run_responder, exchange, result)
+            if self._inline is not None:
+                self._starts.append((exchange, result))  # once the read's body bytes are in
+            else:
+                self._spawn(self._run_responder, exchange, result)
         elif inspect.isawaitable(result):
             self._spawn(self._await_response, exchange, result)
         else:
             self._spawn(self._await_response, exchange, _ready(result))
+
+    def _start_responders(self) -> None:
+        """Start the responders of this read's requests, inline while the runner is free.
+
+        A responder that answers without waiting (an ASGI app's small response) then costs no
+        task and its response leaves with this read's flush; one that waits goes on in the
+        runner's task, and the next ones get tasks of their own.
+        """
+        starts, self._starts = self._starts, []
+        inline = self._inline
+        assert inline is not None
+        for exchange, responder in starts:
+            if inline.ready():
+                inline.run(self._run_responder(exchange, responder))
+            else:
+                self._spawn(self._run_responder, exchange, responder)
 
     def _stop_reading(self) -> None:
         """No request after this one will be handled: drop what follows and stop reading."""
@@ -502,6 +537,8 @@ class HttpConnection:
             logger.exception("HTTP handler failed for %r", exchange.request)
             writer._settle()
             return
+        if writer.done:
+            return
         missing = writer._settle()
         if missing is not None:
             logger.error("the handler of %r finished without %s", exchange.request, missing)
@@ -509,6 +546,9 @@ class HttpConnection:
     def _answer(self, exchange: _Exchange, response: Response) -> None:
         """A whole response for `exchange`: it is written once the earlier ones are."""
         exchange.response = response
+        if self._dispatching:
+            self._advance_due = True  # rule 2: written when the read is dispatched, then flushed
+            return
         self._advance()
         self._flush_soon()
 
@@ -631,31 +671,46 @@ class HttpConnection:
         return (headers + extra if extra else headers), declared
 
     def _write_fixed(self, exchange: _Exchange, response: Response) -> None:
-        """Queue a whole response for the next flush; a response that cannot be encoded
-        (a header value with CR, LF or a non-latin-1 character) is replaced by a 500."""
-        try:
-            data = self._encode_fixed(exchange, response)
-        except Exception:
-            logger.exception("cannot encode the response to %r", exchange.request)
-            data = self._encode_fixed(exchange, _internal_error())
-        exchange.head_sent = True
-        if self._on_response is not None:
-            self._on_response(exchange.request, response.status)
-        if not self._transport.is_closing():
-            self._out.append(data)
-
-    def _encode_fixed(self, exchange: _Exchange, response: Response) -> bytes:
-        headers, declared = self._headers_for(exchange, response)
+        """Queue a whole response for the next flush, encoded in one call into Rust (which
+        applies `_headers_for`'s rules); a response that cannot be encoded (a header value with
+        CR, LF or a non-latin-1 character) is replaced by a 500."""
+        request = exchange.request
+        head = None if request is None else request.head
+        http10 = head is not None and head.version == "1.0"
+        to_head = head is not None and head.method == "HEAD"
         body = response.body
         assert isinstance(body, bytes)
-        request = exchange.request
-        status = response.status
-        if status in NO_BODY_STATUSES or status < 200:
-            return encode_response_head(status, headers)
-        if request is not None and request.method == "HEAD":
-            length = len(body) if declared is None else declared
-            return encode_response_head(status, [*headers, ("Content-Length", str(length))])
-        return encode_response(status, headers, body)
+        date = _DateCache.now()
+        try:
+            data, closes = encode_fixed_response(
+                response.status,
+                response.headers.items(),
+                body,
+                date,
+                exchange.keep_alive,
+                http10,
+                to_head,
+            )
+        except Exception:
+            logger.exception("cannot encode the response to %r", request)
+            fallback = _internal_error()
+            assert isinstance(fallback.body, bytes)
+            data, closes = encode_fixed_response(
+                500,
+                fallback.headers.items(),
+                fallback.body,
+                date,
+                exchange.keep_alive,
+                http10,
+                to_head,
+            )
+        if closes:
+            exchange.keep_alive = False
+        exchange.head_sent = True
+        if self._on_response is not None:
+            self._on_response(request, response.status)
+        if not self._transport.is_closing():
+            self._out.append(data)
 
     def _upgrade(self, exchange: _Exchange, response: Response) -> None:
         """Send the 101 and hand the connection over in this same turn of the loop.

@@ -57,23 +57,21 @@ class ResponseWriter:
         "_sent",
         "_skip_body",
         "_state",
+        "request",
     )
 
     def __init__(self, connection: HttpConnection, exchange: _Exchange) -> None:
         self._connection = connection
         self._exchange = exchange
+        request = exchange.request
+        assert request is not None
+        self.request: Request = request
+        """The request being answered."""
         self._state = _NEW
         self._chunked = False
         self._declared: int | None = None
         self._sent = 0
         self._skip_body = False
-
-    @property
-    def request(self) -> Request:
-        """The request being answered."""
-        request = self._exchange.request
-        assert request is not None
-        return request
 
     @property
     def started(self) -> bool:
@@ -106,12 +104,15 @@ class ResponseWriter:
 
     def respond(self, response: Response) -> None:
         """The whole response, with a `bytes` body: it goes out in its turn, without waiting."""
-        self._check(_NEW, "respond")
+        if self._state != _NEW or self._connection._lost:
+            self._check(_NEW, "respond")
         if type(response.body) is not bytes or response.upgrade is not None:
             raise TypeError("respond() takes a response with a bytes body; stream others")
         self._state = _DONE
-        self._exchange.wake()
-        self._connection._answer(self._exchange, response)
+        exchange = self._exchange
+        if exchange.turn is not None:
+            exchange.turn.wake()
+        self._connection._answer(exchange, response)
 
     async def interim(self, status: int, headers: HeaderItems) -> None:
         """An informational (1xx) response before the final one; skipped for HTTP/1.0."""

@@ -202,6 +202,15 @@ class BodyStream(anyio.abc.ByteReceiveStream):
             self._on_full(False)
         self._buffered = 0
 
+    def receive_nowait(self, max_bytes: int = 65536) -> bytes | None:
+        """The next piece if one is already here (at most `max_bytes`), else None: no wait.
+
+        None too before the first read's hook (``100 Continue``) has run: `receive` runs it.
+        """
+        if not self._chunks or self._before_first_read is not None:
+            return None
+        return self._take(max_bytes)
+
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """The next piece of the body, at most `max_bytes`; `anyio.EndOfStream` at its end."""
         if self._before_first_read is not None:
@@ -216,6 +225,10 @@ class BodyStream(anyio.abc.ByteReceiveStream):
             if self._parking is None:
                 self._parking = new_parking()
             await self._parking.park()
+        return self._take(max_bytes)
+
+    def _take(self, max_bytes: int) -> bytes:
+        chunks = self._chunks
         chunk = chunks[0]
         offset = self._offset
         if len(chunk) - offset > max_bytes:
@@ -246,10 +259,10 @@ class Request:
 
     __slots__ = (
         "_form",
-        "_head",
         "_headers",
         "body",
         "form_limits",
+        "head",
         "local_address",
         "path_params",
         "remote_address",
@@ -266,7 +279,8 @@ class Request:
         tls: ssl.SSLObject | None = None,
         scheme: str | None = None,
     ) -> None:
-        self._head = head
+        self.head = head
+        """The parsed head with its framing facts (`keep_alive`, `upgrade`, `content_length` …)."""
         self._headers: Headers | None = None
         self.body = body
         """The body, readable as it arrives (see `stream()` and `read()`)."""
@@ -288,39 +302,34 @@ class Request:
     @property
     def method(self) -> str:
         """The method, as sent (``GET``, ``POST`` …)."""
-        return self._head.method
+        return self.head.method
 
     @property
     def target(self) -> str:
         """The request-target as sent: path and query."""
-        return self._head.target
+        return self.head.target
 
     @property
     def path(self) -> str:
         """The target's path, without the query."""
-        return self._head.target.partition("?")[0]
+        return self.head.target.partition("?")[0]
 
     @property
     def query(self) -> str:
         """The target's query string, without the ``?``."""
-        return self._head.target.partition("?")[2]
+        return self.head.target.partition("?")[2]
 
     @property
     def version(self) -> str:
         """``"1.0"`` or ``"1.1"``."""
-        return self._head.version
+        return self.head.version
 
     @property
     def headers(self) -> Headers:
         """The header fields."""
         if self._headers is None:
-            self._headers = Headers(self._head.headers)
+            self._headers = Headers(self.head.headers)
         return self._headers
-
-    @property
-    def head(self) -> RequestHead:
-        """The parsed head with its framing facts (`keep_alive`, `upgrade`, `content_length` …)."""
-        return self._head
 
     def stream(self) -> BodyStream:
         """The body's pieces as they arrive (an async iterator of `bytes`)."""
@@ -329,7 +338,7 @@ class Request:
     async def read(self, limit: int | None = None) -> bytes:
         """The whole body; `PayloadTooBig` (413) once it goes over `limit` bytes, or before
         reading (and before any ``100 Continue``) when its Content-Length already does."""
-        declared = self._head.content_length
+        declared = self.head.content_length
         if limit is not None and declared is not None and declared > limit:
             raise PayloadTooBig(f"request body of {declared} bytes, over {limit}", None, 413)
         parts = []

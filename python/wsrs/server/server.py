@@ -136,6 +136,7 @@ class Server:
         self._accepting: anyio.CancelScope | None = None
         self._asyncio_server: asyncio.Server | None = None
         self._connections: set[HttpConnection] = set()
+        self._counting_responders: dict[Responder, Responder] = {}
         self._sessions: set[DefaultWebSocketSession] = set()
         self._live = 0
         self._shutting_down = False
@@ -372,7 +373,17 @@ class Server:
     def _counting(self, responder: Responder) -> Responder:
         """`responder`, counted as live work while it runs: an ASGI app goes on after its
         response (background tasks, cleanup), and shutting down waits for it as for a
-        connection, up to `shutdown_timeout`."""
+        connection, up to `shutdown_timeout`. Made once per responder (an app returns the same
+        few for every request)."""
+        cache = self._counting_responders
+        counting = cache.get(responder)
+        if counting is None:
+            counting = self._counted(responder)
+            if len(cache) < 8:  # bounded, should a handler make a new responder every time
+                cache[responder] = counting
+        return counting
+
+    def _counted(self, responder: Responder) -> Responder:
         run = responder.run
 
         async def counted(writer: ResponseWriter) -> None:

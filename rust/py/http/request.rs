@@ -56,6 +56,30 @@ impl PyRequestHead {
         asgi_fields_list(py, self.head.fields())
     }
 
+    /// The target as an ASGI scope carries it, `(path, raw_path, query_string)`, when that
+    /// takes no decoding: None for a path with `%` escapes or a target not in origin form.
+    #[getter]
+    fn asgi_target<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Option<(
+        Bound<'py, PyString>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+    )> {
+        let target = self.head.target();
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        if !path.starts_with('/') || path.contains('%') || !target.is_ascii() {
+            return None;
+        }
+        let raw = PyBytes::new(py, path.as_bytes());
+        Some((
+            PyString::new(py, path),
+            raw,
+            PyBytes::new(py, query.as_bytes()),
+        ))
+    }
+
     #[getter]
     fn keep_alive(&self) -> bool {
         self.head.keep_alive()

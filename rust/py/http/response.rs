@@ -10,7 +10,7 @@ use super::limits::{limits_or_default, PyHttpLimits};
 use super::request::version_str;
 use super::text::{cached_list, get_all_fields, get_field, latin1_str};
 use super::{encode_error, http_error, with_bytes};
-use crate::http::{EncodeError, HeadPlan, ResponseHead};
+use crate::http::{fixed_fields, fixed_plan, EncodeError, FixedFraming, HeadPlan, ResponseHead};
 
 /// A parsed status line and header section (the client side of a handshake).
 #[pyclass(name = "ResponseHead", module = "wsrs._wsrs")]
@@ -172,6 +172,37 @@ pub(crate) fn encode_response<'py>(
             .and_then(|plan| plan.with_content_length(body.len()))
             .map_err(encode_error)?;
         write_plan(py, &plan, body)
+    })?
+}
+
+/// A whole response as the server sends it: the caller's fields without framing ones, `Date`
+/// unless given, `Connection` as the request needs, `Content-Length`, and the body unless the
+/// status or a HEAD request has none; and whether the caller's fields close the connection.
+#[pyfunction]
+pub(crate) fn encode_fixed_response<'py>(
+    status: i64,
+    headers: &Bound<'py, PyAny>,
+    body: &Bound<'py, PyAny>,
+    date: &str,
+    keep_alive: bool,
+    http10: bool,
+    head: bool,
+) -> PyResult<(Bound<'py, PyBytes>, bool)> {
+    let py = headers.py();
+    let owned = collect_fields(headers)?;
+    let given = borrow_fields(&owned)?;
+    let framing = FixedFraming {
+        date,
+        keep_alive,
+        http10,
+    };
+    let fixed = fixed_fields(&given, framing);
+    let status = status_code(status)?;
+    with_bytes(body, |body| {
+        let (plan, with_body) =
+            fixed_plan(status, &fixed, body.len(), head).map_err(encode_error)?;
+        let encoded = write_plan(py, &plan, if with_body { body } else { b"" })?;
+        Ok((encoded, fixed.closes))
     })?
 }
 

@@ -21,7 +21,7 @@ from wsrs.http.messages import Response
 from wsrs.server.asgi.response import AsgiResponse
 from wsrs.server.asgi.types import AsgiCallable, Message, Scope
 
-__all__ = ["HttpCycle", "run_http"]
+__all__ = ["HttpCycle"]
 
 logger = logging.getLogger("wsrs")
 
@@ -30,12 +30,13 @@ MAX_PIECE = 1024 * 1024
 
 
 class HttpCycle:
-    """The `receive` and `send` of one request."""
+    """The `receive` and `send` of one request, and `run`, which calls the app with them."""
 
-    __slots__ = ("_body_done", "_response", "_writer", "client_fault", "client_gone")
+    __slots__ = ("_body", "_body_done", "_response", "_writer", "client_fault", "client_gone")
 
     def __init__(self, writer: ResponseWriter) -> None:
         self._writer = writer
+        self._body = writer.request.body
         self._response = AsgiResponse(writer)
         self._body_done = False
         self.client_gone = False
@@ -43,25 +44,43 @@ class HttpCycle:
         self.client_fault: RemoteProtocolError | None = None
         """What broke the request body, when the client sent a malformed one."""
 
+    async def run(self, app: AsgiCallable, scope: Scope) -> None:
+        """Run `app` for this request; the engine settles a missing or unfinished response."""
+        writer = self._writer
+        try:
+            await app(scope, self.receive, self.send)
+        except Exception:
+            if not (self.client_gone or writer.disconnected):
+                raise
+            # The app failed because its client went away (Starlette raises ClientDisconnect):
+            # the client's doing, not a server error.
+            logger.debug("the ASGI app stopped after its client went away", exc_info=True)
+        fault = self.client_fault
+        if fault is not None and not writer.started and not writer.disconnected:
+            status = fault.status_hint
+            writer.respond(Response.text(f"{status} {HTTPStatus(status).phrase}\n", status))
+
     async def receive(self) -> Message:
         """The next ``http.request`` piece, or ``http.disconnect``."""
         if self._body_done:
             await self._writer.wait_disconnected()
             self.client_gone = not self._writer.done
             return {"type": "http.disconnect"}
-        body = self._writer.request.body
-        if body.exhausted:
-            self._body_done = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        try:
-            piece = await body.receive(MAX_PIECE)
-        except RemoteProtocolError as error:
-            self.client_fault = error
-            return self._disconnect()
-        except ConnectionClosed:
-            return self._disconnect()
-        except anyio.EndOfStream:  # the body ended with the previous piece
-            piece = b""
+        body = self._body
+        piece = body.receive_nowait(MAX_PIECE)  # what already arrived needs no wait
+        if piece is None:
+            if body.exhausted:
+                self._body_done = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            try:
+                piece = await body.receive(MAX_PIECE)
+            except RemoteProtocolError as error:
+                self.client_fault = error
+                return self._disconnect()
+            except ConnectionClosed:
+                return self._disconnect()
+            except anyio.EndOfStream:  # the body ended with the previous piece
+                piece = b""
         more = not body.exhausted
         self._body_done = not more
         return {"type": "http.request", "body": piece, "more_body": more}
@@ -91,20 +110,3 @@ class HttpCycle:
         except ClientDisconnected:
             self.client_gone = True
             raise
-
-
-async def run_http(app: AsgiCallable, scope: Scope, writer: ResponseWriter) -> None:
-    """Run `app` for one request; the engine settles a missing or unfinished response."""
-    cycle = HttpCycle(writer)
-    try:
-        await app(scope, cycle.receive, cycle.send)
-    except Exception:
-        if not (cycle.client_gone or writer.disconnected):
-            raise
-        # The app failed because its client went away (Starlette raises ClientDisconnect):
-        # the client's doing, not a server error.
-        logger.debug("the ASGI app stopped after its client went away", exc_info=True)
-    fault = cycle.client_fault
-    if fault is not None and not writer.started and not writer.disconnected:
-        status = fault.status_hint
-        writer.respond(Response.text(f"{status} {HTTPStatus(status).phrase}\n", status))

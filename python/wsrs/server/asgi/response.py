@@ -32,9 +32,7 @@ _NEW, _HEAD, _STREAMING, _TRAILERS, _DONE = range(5)
 
 def str_headers(headers: Iterable[Sequence[bytes]]) -> list[tuple[str, str]]:
     """ASGI's ``[name, value]`` byte-string pairs as the engine's text pairs (latin-1)."""
-    return [
-        (bytes(name).decode("latin-1"), bytes(value).decode("latin-1")) for name, value in headers
-    ]
+    return [(str(name, "latin-1"), str(value, "latin-1")) for name, value in headers]
 
 
 def _stat_and_read(path: str, read: bool) -> tuple[int, bytes | None]:
@@ -79,9 +77,13 @@ class AsgiResponse:
 
     def start(self, message: Message) -> None:
         """``http.response.start``: the head, held until the body's first event."""
-        self._expect(_NEW, message["type"])
+        if self._state != _NEW:
+            self._expect(_NEW, message["type"])
         self._status = int(message["status"])
-        self._headers = str_headers(message.get("headers", ()))
+        self._headers = [
+            (str(name, "latin-1"), str(value, "latin-1"))
+            for name, value in message.get("headers", ())
+        ]
         if self._close:
             self._headers.append(("Connection", "close"))
         if message.get("trailers", False):

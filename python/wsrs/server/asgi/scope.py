@@ -61,60 +61,49 @@ def _paths(target: str, root_path: str) -> tuple[str, bytes, bytes]:
 def http_scope(
     request: Request, root_path: str, state: dict[str, Any], extensions: dict[str, Any]
 ) -> Scope:
-    """The scope of one HTTP request."""
-    scope = _scope("http", request, root_path, state, extensions)
-    scope["method"] = request.head.method
-    return scope
-
-
-def websocket_scope(
-    request: Request, root_path: str, state: dict[str, Any], extensions: dict[str, Any]
-) -> Scope:
-    """The scope of one WebSocket, from its opening handshake."""
-    scope = _scope("websocket", request, root_path, state, extensions)
-    scope["subprotocols"] = offered_subprotocols(request.headers)
-    return scope
-
-
-_SCHEMES = {
-    ("http", False): "http",
-    ("http", True): "https",
-    ("websocket", False): "ws",
-    ("websocket", True): "wss",
-}
-
-
-def _scope(
-    kind: str,
-    request: Request,
-    root_path: str,
-    state: dict[str, Any],
-    extensions: dict[str, Any],
-) -> Scope:
-    """What the HTTP and WebSocket scopes share."""
+    """The scope of one HTTP request, built as one dict literal (it is made for every request)."""
     head = request.head
-    path, raw_path, query = _paths(head.target, root_path)
+    target = head.asgi_target  # ready-made unless the path needs decoding
+    if target is None or root_path:
+        path, raw_path, query = _paths(head.target, root_path)
+    else:
+        path, raw_path, query = target
     tls = request.tls
-    secure = request.scheme == "https"  # TLS here, or at a trusted proxy (`proxy_headers`)
-    scheme = _SCHEMES[kind, secure]
-    extensions = {**extensions} if tls is None else {**extensions, "tls": tls_extension(tls)}
     server = request.local_address
     client = request.remote_address
     return {
-        "type": kind,
-        "asgi": {"version": ASGI_VERSION["version"], "spec_version": ASGI_VERSION["spec_version"]},
+        "type": "http",
+        "asgi": ASGI_VERSION.copy(),
         "http_version": head.version,
         "server": server[:2] if type(server) is tuple else _address(server),
         "client": client[:2] if type(client) is tuple else _address(client),
-        "scheme": scheme,
+        "scheme": "https" if request.scheme == "https" else "http",
+        "method": head.method,
         "root_path": root_path,
         "path": path,
         "raw_path": raw_path,
         "query_string": query,
         "headers": head.asgi_headers,
         "state": state.copy(),
-        "extensions": extensions,
+        "extensions": extensions.copy() if tls is None else _with_tls(extensions, tls),
     }
+
+
+def websocket_scope(
+    request: Request, root_path: str, state: dict[str, Any], extensions: dict[str, Any]
+) -> Scope:
+    """The scope of one WebSocket, from its opening handshake: an HTTP scope's keys, but no
+    ``method``, a ``ws``/``wss`` scheme and the offered ``subprotocols``."""
+    scope = http_scope(request, root_path, state, extensions)
+    del scope["method"]
+    scope["type"] = "websocket"
+    scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
+    scope["subprotocols"] = offered_subprotocols(request.headers)
+    return scope
+
+
+def _with_tls(extensions: dict[str, Any], tls: ssl.SSLObject) -> dict[str, Any]:
+    return {**extensions, "tls": tls_extension(tls)}
 
 
 def tls_extension(tls: ssl.SSLObject) -> dict[str, Any]:
