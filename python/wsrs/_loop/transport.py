@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import asyncio.selector_events
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import anyio
@@ -102,14 +102,21 @@ def _selector_writev(transport: Transport) -> Callable[[Sequence[bytes]], None]:
                 sent = os.writev(fd, parts)
             except OSError:
                 sent = 0
-        for part in parts:
-            if sent >= len(part):
-                sent -= len(part)
-                continue
-            write(memoryview(part)[sent:] if sent else part)
-            sent = 0
+        for piece in _unsent(parts, sent):
+            write(piece)
 
     return write_parts
+
+
+def _unsent(parts: Sequence[bytes], sent: int) -> Iterator[bytes | memoryview]:
+    """What of `parts` a vectored send that took `sent` bytes left: the cut piece's rest, then
+    every later non-empty piece."""
+    for part in parts:
+        if sent >= len(part):
+            sent -= len(part)
+            continue
+        yield memoryview(part)[sent:] if sent else part
+        sent = 0
 
 
 class StreamTransport:
@@ -249,14 +256,10 @@ class StreamTransport:
             sent = self._send_now(self._raw_socket.sendmsg, parts)
             if sent is None:
                 return
-            for part in parts:
-                if sent < len(part):
-                    self._buffer(part[sent:] if sent else part)
-                sent = max(0, sent - len(part))
-            return
-        for part in parts:
-            if part:
-                self._buffer(part)
+        else:
+            sent = 0
+        for piece in _unsent(parts, sent):
+            self._buffer(bytes(piece))
 
     def _send_now(self, send: Callable[[Any], int], data: Any) -> int | None:
         """Bytes a non-blocking send took, or None when it failed (the transport is aborted)."""
