@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wsrs import LocalProtocolError, PayloadTooBig, RemoteProtocolError
+from wsrs import LocalProtocolError, PayloadTooBig, RemoteProtocolError, Request
 from wsrs._wsrs import (
     DEFAULT_MAX_HEAD_SIZE,
     EndOfMessage,
@@ -12,6 +12,7 @@ from wsrs._wsrs import (
     RequestHead,
     RequestParser,
 )
+from wsrs.http.messages import EMPTY_BODY
 
 Event = RequestHead | bytes | EndOfMessage
 
@@ -351,3 +352,12 @@ def test_asgi_target_is_ready_made_when_it_takes_no_decoding(
 ) -> None:
     method = "OPTIONS" if target == "*" else "GET"
     assert single_head(request(f"{method} {target} HTTP/1.1")).asgi_target == parts
+
+
+def test_a_requests_headers_are_its_heads_field_list_not_a_copy() -> None:
+    head = RequestParser().feed(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n")[0]
+    assert isinstance(head, RequestHead)
+    request = Request(head, EMPTY_BODY, ("127.0.0.1", 4321))
+    assert request.headers.items() is head.headers
+    assert request.headers["accept"] == "*/*"
+    assert request.headers.get_all("Host") == ["x"]
