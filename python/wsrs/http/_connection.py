@@ -857,8 +857,9 @@ def _shared_local(address: Any) -> Any:
         return address
     if shared is not None:
         return shared
-    if len(_local_addresses) < _LOCAL_ADDRESSES_KEPT:
-        _local_addresses[address] = address
+    if len(_local_addresses) >= _LOCAL_ADDRESSES_KEPT:
+        _local_addresses.clear()  # listeners come and go (tests, reloads): start again
+    _local_addresses[address] = address
     return address
 
 
