@@ -361,3 +361,51 @@ def test_a_requests_headers_are_its_heads_field_list_not_a_copy() -> None:
     assert request.headers.items() is head.headers
     assert request.headers["accept"] == "*/*"
     assert request.headers.get_all("Host") == ["x"]
+
+
+def test_connections_share_the_tuples_of_the_field_lines_they_have_in_common() -> None:
+    # Every WebSocket session keeps its handshake's header list: lines that clients of one kind
+    # all send are one tuple, not one per connection.
+    def head_of(key: str, agent: str) -> RequestHead:
+        data = (
+            "GET /ws HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nUser-Agent: {agent}\r\n\r\n"
+        ).encode()
+        events = RequestParser().feed(data)  # a new parser: a new connection
+        assert isinstance(events[0], RequestHead)
+        return events[0]
+
+    long_agent = "x" * 400
+    first = head_of("a2V5LW9uZQ==", long_agent)
+    second = head_of("a2V5LXR3bw==", long_agent)
+    assert (
+        first.headers[:2]
+        == second.headers[:2]
+        == [
+            ("Host", "example.com"),
+            ("Upgrade", "websocket"),
+        ]
+    )
+    assert first.headers[0] is second.headers[0]
+    assert first.headers[1] is second.headers[1]
+    assert second.headers[2] == ("Sec-WebSocket-Key", "a2V5LXR3bw==")
+    assert first.headers[2] == ("Sec-WebSocket-Key", "a2V5LW9uZQ==")
+    assert second.headers[3] == first.headers[3] == ("User-Agent", long_agent)
+    third = head_of("a2V5LXR3bw==", "short")  # each position keeps the line seen last
+    assert third.headers[2] is second.headers[2]
+    assert third.headers[3] == ("User-Agent", "short")
+    assert head_of("a2V5LW9uZQ==", "short").headers[3] is third.headers[3]
+
+
+def test_a_line_another_connection_sent_at_that_position_is_not_mistaken_for_a_longer_one() -> None:
+    parser = RequestParser()
+    parser.feed(b"GET / HTTP/1.1\r\nHost: example.com\r\nAccept: text\r\n\r\n")
+    other = RequestParser().feed(
+        b"GET / HTTP/1.1\r\nHost: example.com\r\nAccept: text/html\r\n\r\n"
+    )
+    head = other[0]
+    assert isinstance(head, RequestHead)
+    assert head.headers == [("Host", "example.com"), ("Accept", "text/html")]
+    shorter = RequestParser().feed(b"GET / HTTP/1.1\r\nHost: example.co\r\n\r\n")[0]
+    assert isinstance(shorter, RequestHead)
+    assert shorter.headers == [("Host", "example.co")]
