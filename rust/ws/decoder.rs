@@ -22,6 +22,8 @@
 //! A caller with a better place for a large Binary message may take it over as it arrives
 //! (`pending_binary`, `begin_binary`, `hand_over`): the decoder then goes on with the next header.
 
+use std::mem::MaybeUninit;
+
 use crate::ws::close::ClosePayloadCheck;
 use crate::ws::deflate::MessageInflater;
 use crate::ws::error::{UsageError, WsError};
@@ -36,6 +38,9 @@ use crate::ws::utf8::{validate, Utf8Validator};
 /// Buffer capacity kept between two `feed` calls; anything larger is released once empty, so an
 /// idle connection holds almost nothing.
 pub const IDLE_BUFFER_CAPACITY: usize = 1024;
+
+/// Whole text frames up to this long are unmasked on the stack to be checked, not in `data`.
+const TEXT_SCRATCH_LEN: usize = 1024;
 
 /// Compressed payload pieces at least this big are inflated through [`EventSink::unblocked`]
 /// (with the GIL released, in the bindings).
@@ -106,10 +111,10 @@ pub struct FrameDecoder {
     header_len: u8,
     frame: Option<Incoming>,
     message: Option<OpenMessage>,
-    /// Unmasked payload: the open message (reassembling) or frame (raw) so far; scratch otherwise.
+    /// Unmasked payload: the open message (reassembling) or frame (raw) so far, then the control
+    /// frame arriving in pieces, if any (cut off again once it is complete); scratch for text
+    /// over `TEXT_SCRATCH_LEN`.
     data: Vec<u8>,
-    control: [u8; MAX_CONTROL_PAYLOAD_LEN],
-    control_len: u8,
     utf8: Utf8Validator,
     close_check: ClosePayloadCheck,
     error: Option<WsError>,
@@ -138,8 +143,6 @@ impl FrameDecoder {
             frame: None,
             message: None,
             data: Vec::new(),
-            control: [0; MAX_CONTROL_PAYLOAD_LEN],
-            control_len: 0,
             utf8: Utf8Validator::new(),
             close_check: ClosePayloadCheck::default(),
             error: None,
@@ -191,7 +194,7 @@ impl FrameDecoder {
 
     /// Bytes held for an unfinished header, frame or message.
     pub fn buffered(&self) -> usize {
-        usize::from(self.header_len) + self.data.len() + usize::from(self.control_len)
+        usize::from(self.header_len) + self.data.len()
     }
 
     /// Decodes `input`, handing every complete event to `sink` in order. A violation is recorded
@@ -230,9 +233,15 @@ impl FrameDecoder {
                     }
                 },
             };
-            let direct = frame.received == 0
-                && input.len() >= frame.len
-                && !frame.frame_type.is_control()
+            let whole = frame.received == 0 && input.len() >= frame.len;
+            if whole && frame.frame_type.is_control() {
+                let (payload, rest) = input.split_at(frame.len);
+                *input = rest;
+                self.frame = None;
+                self.emit_whole_control(&frame, payload, sink)?;
+                continue;
+            }
+            let direct = whole
                 && !frame.compressed()
                 && (!self.reassemble || (frame.fin && self.message.is_none()));
             if direct {
@@ -360,7 +369,8 @@ impl FrameDecoder {
     }
 
     /// A data frame wholly inside the input: validated and handed over without being stored,
-    /// except text, which is unmasked once into the scratch buffer to be checked.
+    /// except text, which is unmasked once to be checked: on the stack up to `TEXT_SCRATCH_LEN`
+    /// (so a session that received text keeps no buffer for it), else into `data`.
     fn emit_direct<S: EventSink>(
         &mut self,
         frame: Incoming,
@@ -368,7 +378,17 @@ impl FrameDecoder {
         sink: &mut S,
     ) -> Result<(), S::Error> {
         let message_start = !frame.continuation;
+        // Not zeroed first: only the bytes written are read.
+        let mut scratch = [MaybeUninit::<u8>::uninit(); TEXT_SCRATCH_LEN];
         let payload = match frame.key {
+            Some(key) if frame.utf8() && payload.len() <= TEXT_SCRATCH_LEN => {
+                let mut writer = UninitWriter::new(&mut scratch[..payload.len()]);
+                writer.put_masked(payload, key);
+                let Some(unmasked) = writer.finish() else {
+                    unreachable!("the scratch is exactly as long as the payload")
+                };
+                Payload::Plain(unmasked)
+            }
             Some(key) if frame.utf8() => {
                 self.data.clear();
                 extend_masked(&mut self.data, payload, key);
@@ -426,20 +446,71 @@ impl FrameDecoder {
         result
     }
 
+    /// A control frame wholly inside the input: unmasked on the stack, checked, handed over.
+    fn emit_whole_control<S: EventSink>(
+        &mut self,
+        frame: &Incoming,
+        payload: &[u8],
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        let mut buffer = [0u8; MAX_CONTROL_PAYLOAD_LEN];
+        let unmasked = &mut buffer[..payload.len()];
+        match frame.key {
+            Some(key) => mask_copy(unmasked, payload, key),
+            None => unmasked.copy_from_slice(payload),
+        }
+        if frame.frame_type == FrameType::Close {
+            if let Err(err) = self.close_check.feed(unmasked, 0) {
+                self.close_check = ClosePayloadCheck::default();
+                self.fail(err);
+                return Ok(());
+            }
+        }
+        self.end_control(frame, unmasked, sink)
+    }
+
+    /// Hands over a complete control frame whose payload (unmasked, and for a Close checked as
+    /// it arrived) is `payload`; a Close ends decoding.
+    fn end_control<S: EventSink>(
+        &mut self,
+        frame: &Incoming,
+        payload: &[u8],
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        if frame.frame_type == FrameType::Close {
+            let checked = self.close_check.finish();
+            self.close_check = ClosePayloadCheck::default();
+            if let Err(err) = checked {
+                self.fail(err);
+                return Ok(());
+            }
+            self.closed = true;
+        }
+        let event = Event::Frame {
+            frame_type: frame.frame_type,
+            fin: true,
+            rsv: 0,
+            payload: Payload::Plain(payload),
+        };
+        let result = sink.event(event);
+        if self.closed {
+            self.release();
+        }
+        result
+    }
+
     /// Stores and checks the next piece of the current frame's payload.
     fn receive(&mut self, frame: &Incoming, chunk: &[u8]) -> Result<(), WsError> {
         let key = frame.key.map(|key| rotate_key(key, frame.received));
         if frame.frame_type.is_control() {
-            let seen = usize::from(self.control_len);
-            let end = seen + chunk.len();
-            let dst = &mut self.control[seen..end];
+            // After the open message's bytes, which stay as they are.
             match key {
-                Some(key) => mask_copy(dst, chunk, key),
-                None => dst.copy_from_slice(chunk),
+                Some(key) => extend_masked(&mut self.data, chunk, key),
+                None => self.data.extend_from_slice(chunk),
             }
-            self.control_len = end as u8;
             if frame.frame_type == FrameType::Close {
-                self.close_check.feed(&self.control[..end], seen)?;
+                let start = self.data.len() - frame.received - chunk.len();
+                self.close_check.feed(&self.data[start..], frame.received)?;
             }
             return Ok(());
         }
@@ -496,27 +567,13 @@ impl FrameDecoder {
     /// Ends a frame received piece by piece: the last checks, then its event if one is due.
     fn finish<S: EventSink>(&mut self, frame: &Incoming, sink: &mut S) -> Result<(), S::Error> {
         if frame.frame_type.is_control() {
-            let len = usize::from(self.control_len);
-            self.control_len = 0;
-            if frame.frame_type == FrameType::Close {
-                let checked = self.close_check.finish();
-                self.close_check = ClosePayloadCheck::default();
-                if let Err(err) = checked {
-                    self.fail(err);
-                    return Ok(());
-                }
-                self.closed = true;
-            }
-            let payload = Payload::Plain(&self.control[..len]);
-            let event = Event::Frame {
-                frame_type: frame.frame_type,
-                fin: true,
-                rsv: 0,
-                payload,
-            };
-            let result = sink.event(event);
-            if self.closed {
-                self.release();
+            // Its payload is the end of `data`, cut off again once handed over.
+            let mut data = std::mem::take(&mut self.data);
+            let start = data.len() - frame.len;
+            let result = self.end_control(frame, &data[start..], sink);
+            if self.error.is_none() && !self.closed {
+                data.truncate(start);
+                self.data = data;
             }
             return result;
         }
@@ -654,7 +711,6 @@ impl FrameDecoder {
         self.frame = None;
         self.message = None;
         self.header_len = 0;
-        self.control_len = 0;
         self.data = Vec::new();
         if let Some(inflater) = &mut self.inflater {
             inflater.abort();

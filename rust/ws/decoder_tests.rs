@@ -457,7 +457,126 @@ fn empty_buffers_are_released_after_a_large_message() {
 
 #[test]
 fn an_idle_decoder_is_small() {
-    assert!(std::mem::size_of::<FrameDecoder>() < 320);
+    // No inline buffer for control frames: they are unmasked on the stack or, in pieces, at
+    // the end of `data`.
+    assert!(std::mem::size_of::<FrameDecoder>() <= 200);
+}
+
+#[test]
+fn whole_text_and_control_frames_leave_no_buffer_behind() {
+    let mut decoder = FrameDecoder::new(false, MAX, true, 0);
+    let input = concat(&[
+        from_client(0x81, &[b'a'; 1024]),
+        from_client(0x89, &[b'p'; 125]),
+        from_client(0x8A, b"pong"),
+        from_client(0x81, "héllo".as_bytes()),
+    ]);
+    let (events, error) = feed_chunks(&mut decoder, &[&input]);
+    assert_eq!(error, None);
+    assert_eq!(
+        events,
+        vec![
+            text(&"a".repeat(1024)),
+            frame(FrameType::Ping, true, &[b'p'; 125]),
+            frame(FrameType::Pong, true, b"pong"),
+            text("héllo"),
+        ]
+    );
+    assert_eq!(decoder.data.capacity(), 0);
+}
+
+#[test]
+fn a_control_frame_in_pieces_inside_a_fragmented_message_keeps_the_message_bytes_in_order() {
+    let input = concat(&[
+        from_client(0x01, "hé".as_bytes()),
+        from_client(0x89, b"ping payload"),
+        from_client(0x00, "llo ".as_bytes()),
+        from_client(0x88, b"\x03\xe8bye"),
+    ]);
+    // One byte per read: every frame, the Ping and the Close included, arrives in pieces.
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    let mut decoder = FrameDecoder::new(false, MAX, true, 0);
+    let (events, error) = feed_chunks(&mut decoder, &bytes);
+    assert_eq!(error, None);
+    assert_eq!(
+        events,
+        vec![
+            frame(FrameType::Ping, true, b"ping payload"),
+            frame(FrameType::Close, true, b"\x03\xe8bye"),
+        ]
+    );
+    // The Close came before the message's final frame: the message never completed.
+    let unfinished = concat(&[
+        from_client(0x01, b"one "),
+        from_client(0x8A, b"pong"),
+        from_client(0x00, b"two "),
+        from_client(0x89, b""),
+        from_client(0x80, b"three"),
+    ]);
+    for size in [1, 2, 3, 5, 7] {
+        let pieces: Vec<&[u8]> = unfinished.chunks(size).collect();
+        let mut decoder = FrameDecoder::new(false, MAX, true, 0);
+        let (events, error) = feed_chunks(&mut decoder, &pieces);
+        assert_eq!(error, None);
+        assert_eq!(
+            events,
+            vec![
+                frame(FrameType::Pong, true, b"pong"),
+                frame(FrameType::Ping, true, b""),
+                text("one two three"),
+            ],
+            "pieces of {size}"
+        );
+        assert_eq!(decoder.buffered(), 0);
+    }
+}
+
+#[test]
+fn a_bad_close_reason_in_pieces_fails_and_one_whole_fails_alike() {
+    let close = from_client(0x88, b"\x03\xe8ok\xff");
+    let pieces: Vec<&[u8]> = close.chunks(1).collect();
+    let whole = server(&close);
+    let in_pieces = feed_chunks(&mut FrameDecoder::new(false, MAX, true, 0), &pieces);
+    fails_with(&whole, WsError::InvalidUtf8, 1007);
+    assert_eq!(whole, in_pieces);
+    let bad_code = from_client(0x88, b"\x03\xedbye"); // 1005 is never sent
+    let pieces: Vec<&[u8]> = bad_code.chunks(1).collect();
+    let in_pieces = feed_chunks(&mut FrameDecoder::new(false, MAX, true, 0), &pieces);
+    fails_with(&in_pieces, WsError::InvalidCloseCode { code: 1005 }, 1002);
+    assert_eq!(server(&bad_code), in_pieces);
+}
+
+#[test]
+fn messages_after_the_buffer_was_released_arrive_whole_however_they_are_split() {
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let small_text = "small, after an idle spell".repeat(3);
+    let input = concat(&[
+        from_client(0x82, &big),
+        from_client(0x81, small_text.as_bytes()),
+        from_client(0x89, b"are you there"),
+        from_client(0x82, &big),
+        from_client(0x81, &[b'z'; 2000]),
+    ]);
+    let expected = vec![
+        binary(&big),
+        text(&small_text),
+        frame(FrameType::Ping, true, b"are you there"),
+        binary(&big),
+        text(&"z".repeat(2000)),
+    ];
+    for size in [1, 13, 1000, 40_000, 99_999] {
+        let pieces: Vec<&[u8]> = input.chunks(size).collect();
+        let mut decoder = FrameDecoder::new(false, MAX, true, 0);
+        let mut events = Vec::new();
+        for piece in pieces {
+            decoder.feed(piece, &mut events).unwrap();
+            // Between reads the buffer holds only what is still unfinished.
+            assert!(decoder.data.capacity() <= IDLE_BUFFER_CAPACITY || decoder.buffered() > 0);
+        }
+        assert_eq!(events, expected, "pieces of {size}");
+        assert_eq!(decoder.error(), None);
+        assert_eq!(decoder.buffered(), 0);
+    }
 }
 
 /// Inputs covering every kind of event and every kind of failure, for both roles.

@@ -75,7 +75,9 @@ async def test_sessions_leave_their_topics_when_their_connection_ends() -> None:
         await joined[0].wait_closed()
         assert hub.members("x") == 2
         assert joined[0].subscriptions == frozenset()
+        assert joined[1].subscriptions == frozenset({"x"})
         joined[1].unsubscribe("x")
+        assert joined[1].subscriptions == frozenset()
         assert hub.members("x") == 1
         await hub.publish("x", "only the last")
         assert (await clients[2].read_frame()).payload == b"only the last"

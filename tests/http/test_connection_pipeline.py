@@ -19,6 +19,7 @@ from wsrs import (
     encode_chunked,
     start_connection_pipeline,
 )
+from wsrs.http._connection import _shared_local
 
 pytestmark = pytest.mark.anyio
 
@@ -94,3 +95,12 @@ async def test_encode_chunked_round_trips_through_decode_chunked() -> None:
             body += piece
     assert body == b"".join(pieces)
     assert job.trailers.get("X-Done") == "yes"
+
+
+def test_local_addresses_are_shared_after_many_listeners_came_and_went() -> None:
+    for port in range(1000, 1200):
+        _shared_local(("127.0.0.1", port))
+    first = _shared_local(("127.0.0.1", 8080))
+    again = _shared_local(("127.0.0.1", 8080))
+    assert again == ("127.0.0.1", 8080)
+    assert again is first

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wsrs import LocalProtocolError, PayloadTooBig, RemoteProtocolError
+from wsrs import LocalProtocolError, PayloadTooBig, RemoteProtocolError, Request
 from wsrs._wsrs import (
     DEFAULT_MAX_HEAD_SIZE,
     EndOfMessage,
@@ -12,6 +12,7 @@ from wsrs._wsrs import (
     RequestHead,
     RequestParser,
 )
+from wsrs.http.messages import EMPTY_BODY
 
 Event = RequestHead | bytes | EndOfMessage
 
@@ -351,3 +352,60 @@ def test_asgi_target_is_ready_made_when_it_takes_no_decoding(
 ) -> None:
     method = "OPTIONS" if target == "*" else "GET"
     assert single_head(request(f"{method} {target} HTTP/1.1")).asgi_target == parts
+
+
+def test_a_requests_headers_are_its_heads_field_list_not_a_copy() -> None:
+    head = RequestParser().feed(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n")[0]
+    assert isinstance(head, RequestHead)
+    request = Request(head, EMPTY_BODY, ("127.0.0.1", 4321))
+    assert request.headers.items() is head.headers
+    assert request.headers["accept"] == "*/*"
+    assert request.headers.get_all("Host") == ["x"]
+
+
+def test_connections_share_the_tuples_of_the_field_lines_they_have_in_common() -> None:
+    # Every WebSocket session keeps its handshake's header list: lines that clients of one kind
+    # all send are one tuple, not one per connection.
+    def head_of(key: str, agent: str) -> RequestHead:
+        data = (
+            "GET /ws HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nUser-Agent: {agent}\r\n\r\n"
+        ).encode()
+        events = RequestParser().feed(data)  # a new parser: a new connection
+        assert isinstance(events[0], RequestHead)
+        return events[0]
+
+    long_agent = "x" * 400
+    first = head_of("a2V5LW9uZQ==", long_agent)
+    second = head_of("a2V5LXR3bw==", long_agent)
+    assert (
+        first.headers[:2]
+        == second.headers[:2]
+        == [
+            ("Host", "example.com"),
+            ("Upgrade", "websocket"),
+        ]
+    )
+    assert first.headers[0] is second.headers[0]
+    assert first.headers[1] is second.headers[1]
+    assert second.headers[2] == ("Sec-WebSocket-Key", "a2V5LXR3bw==")
+    assert first.headers[2] == ("Sec-WebSocket-Key", "a2V5LW9uZQ==")
+    assert second.headers[3] == first.headers[3] == ("User-Agent", long_agent)
+    third = head_of("a2V5LXR3bw==", "short")  # each position keeps the line seen last
+    assert third.headers[2] is second.headers[2]
+    assert third.headers[3] == ("User-Agent", "short")
+    assert head_of("a2V5LW9uZQ==", "short").headers[3] is third.headers[3]
+
+
+def test_a_line_another_connection_sent_at_that_position_is_not_mistaken_for_a_longer_one() -> None:
+    parser = RequestParser()
+    parser.feed(b"GET / HTTP/1.1\r\nHost: example.com\r\nAccept: text\r\n\r\n")
+    other = RequestParser().feed(
+        b"GET / HTTP/1.1\r\nHost: example.com\r\nAccept: text/html\r\n\r\n"
+    )
+    head = other[0]
+    assert isinstance(head, RequestHead)
+    assert head.headers == [("Host", "example.com"), ("Accept", "text/html")]
+    shorter = RequestParser().feed(b"GET / HTTP/1.1\r\nHost: example.co\r\n\r\n")[0]
+    assert isinstance(shorter, RequestHead)
+    assert shorter.headers == [("Host", "example.co")]

@@ -96,3 +96,16 @@ async def test_cancel_expires_everything_and_refuses_new_registrations() -> None
         with pytest.raises(RuntimeError):
             queue.register(lambda: None)
     assert expired == [1, 2]
+
+
+async def test_cancelled_handles_are_dropped_before_they_outnumber_a_third_of_the_live_ones() -> (
+    None
+):
+    # An upgraded connection leaves its HTTP timers cancelled beside the session's live ping
+    # timer: the dead must not stay in the heap one for one with the live.
+    async with Timers.open() as timers:
+        for _ in range(1000):
+            timers.call_later(3600, lambda: None)
+            timers.call_later(3600, lambda: None).cancel()
+        assert len(timers) == 1000
+        assert len(timers._heap) <= 1000 + 1000 // 3 + 1

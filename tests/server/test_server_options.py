@@ -151,3 +151,28 @@ async def test_the_access_log_has_one_line_per_response(caplog: pytest.LogCaptur
     assert lines[0].startswith("127.0.0.1:")
     assert lines[0].endswith('"GET /client HTTP/1.1" 200')
     assert lines[1].endswith('"GET /nope HTTP/1.0" 404')
+
+
+@ALL
+async def test_connections_share_their_local_address_and_peer_host_objects() -> None:
+    # Each request (and each WebSocket session, through its handshake request) keeps both for
+    # its whole life: equal addresses are one object, not a copy per connection.
+    seen: list[Request] = []
+    app = App()
+
+    @app.route("/keep")
+    def keep(request: Request) -> Response:
+        seen.append(request)
+        return Response.text("kept")
+
+    async with serve(app) as server:
+        for _ in range(3):
+            async with httpx.AsyncClient() as http:
+                reply = await http.get(f"http://127.0.0.1:{server.port}/keep")
+                assert reply.text == "kept"
+    first, *others = seen
+    assert len({request.remote_address[1] for request in seen}) == 3  # three connections
+    for other in others:
+        assert other.local_address == first.local_address
+        assert other.local_address is first.local_address
+        assert other.remote_address[0] is first.remote_address[0]

@@ -2,8 +2,9 @@
 
 `Parking` is where tasks wait until a synchronous callback (a socket read, a write buffer draining)
 wakes them all; waiters re-check their condition after waking. `Deferred` is a value set once and
-awaited by anyone. Both are created in async context, which picks the asyncio or trio flavour once;
-`wake()` and `set()` may then be called from plain callbacks, as asyncio protocols do. `spawner`
+awaited by anyone. A parking is created in async context, which picks the asyncio or trio flavour
+once (a `Deferred` makes its parking when first awaited); `wake()` and `set()` may then be called
+from plain callbacks, as asyncio protocols do. `spawner`
 starts per-request tasks without anyio's task-group bookkeeping, `clock` is the loop's clock, and
 `task_group` lets a lone exception out of a public context manager as itself.
 """
@@ -167,20 +168,24 @@ class _AsyncioParking:
     `park` hands out the future itself, so a wake-up resumes the waiter with no coroutine of ours
     in between, and the loop is looked up once, not per wait (on Python 3.11 every
     `asyncio.get_running_loop()` is a `getpid()` system call). A cancelled waiter's future is
-    done, so `wake` skips it, and the next `park` drops it.
+    done, so `wake` skips it, and the next `park` drops it. The list of waiters is made on the
+    first `park`: a parking nobody waits at (most sessions' writers) costs no list.
     """
 
     __slots__ = ("_futures", "_loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._futures: list[asyncio.Future[None]] = []
+        self._futures: list[asyncio.Future[None]] | None = None
 
     def park(self) -> asyncio.Future[None]:
         futures = self._futures
-        if futures:
-            futures[:] = [future for future in futures if not future.done()]
         future = self._loop.create_future()
+        if futures is None:
+            self._futures = [future]
+            return future
+        if futures:
+            futures[:] = [waiter for waiter in futures if not waiter.done()]
         futures.append(future)
         return future
 
@@ -198,15 +203,18 @@ class _TrioParking:
 
     def __init__(self) -> None:
         self._lowlevel: Any = sys.modules["trio"].lowlevel
-        self._tasks: list[Any] = []
+        self._tasks: list[Any] | None = None  # made on the first `park`, as for asyncio
 
     async def park(self) -> None:
         lowlevel = self._lowlevel
         task = lowlevel.current_task()
-        self._tasks.append(task)
+        tasks = self._tasks
+        if tasks is None:
+            tasks = self._tasks = []
+        tasks.append(task)
 
         def abort(_: Any) -> Any:
-            self._tasks.remove(task)
+            tasks.remove(task)
             return lowlevel.Abort.SUCCEEDED
 
         await lowlevel.wait_task_rescheduled(abort)
@@ -230,7 +238,9 @@ class Deferred(Generic[T]):
     __slots__ = ("_done", "_parking", "_value")
 
     def __init__(self) -> None:
-        self._parking = new_parking()
+        # Made by the first waiter: most are set before anyone waits, or never awaited at all
+        # (every session holds two), and then cost no parking.
+        self._parking: Parking | None = None
         self._done = False
         self._value: T | None = None
 
@@ -240,7 +250,8 @@ class Deferred(Generic[T]):
             return False
         self._value = value
         self._done = True
-        self._parking.wake()
+        if self._parking is not None:
+            self._parking.wake()
         return True
 
     def done(self) -> bool:
@@ -256,6 +267,8 @@ class Deferred(Generic[T]):
     async def wait(self) -> T:
         """Wait for the value and return it."""
         while not self._done:
+            if self._parking is None:
+                self._parking = new_parking()
             await self._parking.park()
         return self._value  # type: ignore[return-value]
 

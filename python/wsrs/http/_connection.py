@@ -28,6 +28,7 @@ import asyncio
 import email.utils
 import inspect
 import logging
+import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
@@ -215,8 +216,8 @@ class HttpConnection:
         self._held: list[RequestHead | bytes | EndOfMessage] = []
         self._receiving: _Exchange | None = None
         self._last_request: _Exchange | None = None
-        self._peer = transport.get_extra_info("peername")
-        self._local = transport.get_extra_info("sockname")
+        self._peer = _shared_host(transport.get_extra_info("peername"))
+        self._local = _shared_local(transport.get_extra_info("sockname"))
         self._tls = transport.get_extra_info("ssl_object")
         self._paused_for_queue = False
         self._paused_for_body = False
@@ -840,6 +841,34 @@ class HttpConnection:
         logger.debug("no complete request head from %r in time: 408", self._peer)
         self._answer_and_close(408)
         self._flush()
+
+
+_LOCAL_ADDRESSES_KEPT = 64
+_local_addresses: dict[Any, Any] = {}
+
+
+def _shared_local(address: Any) -> Any:
+    """The first address seen equal to `address`: connections accepted on one listener share
+    their local address, which every request and WebSocket session keeps (a copy each, as the
+    transport makes a new tuple per call, would cost an idle session 150 bytes)."""
+    try:
+        shared = _local_addresses.get(address)
+    except TypeError:  # not hashable: an unusual transport's own kind of address
+        return address
+    if shared is not None:
+        return shared
+    if len(_local_addresses) >= _LOCAL_ADDRESSES_KEPT:
+        _local_addresses.clear()  # listeners come and go (tests, reloads): start again
+    _local_addresses[address] = address
+    return address
+
+
+def _shared_host(address: Any) -> Any:
+    """A peer's ``(host, port, ...)`` with the host string interned: clients behind one proxy or
+    address share it. Anything else (a Unix socket's name) as it is."""
+    if type(address) is tuple and address and type(address[0]) is str:
+        return (sys.intern(address[0]), *address[1:])
+    return address
 
 
 async def _ready(value: Any) -> Response:

@@ -55,6 +55,14 @@ class Headers:
         else:
             self._items = list(items)
 
+    @classmethod
+    def _over_list(cls, items: list[tuple[str, str]]) -> Headers:
+        """Headers over `items` itself, not a copy (a request's, which its head already holds
+        for as long as the request lives)."""
+        headers = cls.__new__(cls)
+        headers._items = items
+        return headers
+
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of `name`, or `default`."""
         lowered = name.lower()
@@ -328,7 +336,7 @@ class Request:
     def headers(self) -> Headers:
         """The header fields."""
         if self._headers is None:
-            self._headers = Headers(self.head.headers)
+            self._headers = Headers._over_list(self.head.headers)
         return self._headers
 
     def stream(self) -> BodyStream:

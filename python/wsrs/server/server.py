@@ -41,7 +41,7 @@ from wsrs._loop.transport import StreamTransport, Transport
 from wsrs._wsrs import CloseReason, HttpLimits
 from wsrs.broker.base import Broker
 from wsrs.broker.hub import Hub
-from wsrs.exceptions import ConnectionClosed, HandshakeError
+from wsrs.exceptions import HandshakeError
 from wsrs.http._connection import DEFAULT_MAX_PIPELINED, HttpConnection
 from wsrs.http._writer import Responder, ResponseWriter
 from wsrs.http.messages import Request, Response
@@ -138,6 +138,8 @@ class Server:
         self._connections: set[HttpConnection] = set()
         self._counting_responders: dict[Responder, Responder] = {}
         self._sessions: set[DefaultWebSocketSession] = set()
+        # One bound method that every running session holds, not one each.
+        self._session_ended = self.session_ended
         self._live = 0
         self._shutting_down = False
         self._close_reason = GOING_AWAY
@@ -413,7 +415,7 @@ class Server:
             key,
             subprotocol,
             route.headers,
-            lambda session: self._run_session(session, route),
+            lambda session: session._run(route.handler, self._session_ended),
         )
 
     def websocket_response(
@@ -475,16 +477,6 @@ class Server:
         if session in self._sessions:
             self._sessions.discard(session)
             self._connection_gone()
-
-    async def _run_session(self, session: DefaultWebSocketSession, route: WebSocketRoute) -> None:
-        try:
-            await session.run(route.handler)
-        except ConnectionClosed:
-            pass
-        except Exception:
-            logger.exception("WebSocket handler failed for %r", session.request)
-        finally:
-            self.session_ended(session)
 
     @staticmethod
     def _log_access(request: Request | None, status: int) -> None:

@@ -23,14 +23,16 @@ The per-message path is described in `_session_base.py`: no task, future or lock
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import anyio
 
 from wsrs._loop.sync import Deferred
 from wsrs._loop.timers import TimerHandle
 from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
-from wsrs.exceptions import ConnectionClosedError, RemoteProtocolError
+from wsrs.exceptions import ConnectionClosed, ConnectionClosedError, RemoteProtocolError
 from wsrs.ws._session_base import (
     ABNORMAL,
     NO_STATUS,
@@ -43,6 +45,8 @@ from wsrs.ws._session_base import (
 from wsrs.ws.pingpong import PING_TIMEOUT_REASON, ping_payload
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
+
+logger = logging.getLogger("wsrs")
 
 VECTORED_MIN = 16 * 1024
 """Binary messages from this size on are written as header and payload, without joining them."""
@@ -241,22 +245,46 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._start_close(close_reason)
         await self._lost
 
-    async def run(self, handler: Callable[[DefaultWebSocketSession], Awaitable[None]]) -> None:
+    def run(
+        self, handler: Callable[[DefaultWebSocketSession], Awaitable[None]]
+    ) -> Coroutine[Any, Any, None]:
         """Run `handler(self)`, then close: (1000, "") when it returns, (1011, …) when it raises.
 
         The handler's exception is re-raised after the close. When cancelled, a best-effort
-        Close (1000, "") is written without waiting, and the cancellation propagates.
+        Close (1000, "") is written without waiting, and the cancellation propagates. (Await the
+        result: it is the coroutine that does all this, with no frame of `run` around it.)
         """
+        return self._run(handler, None)
+
+    async def _run(
+        self,
+        handler: Callable[[DefaultWebSocketSession], Awaitable[None]],
+        ended: Callable[[DefaultWebSocketSession], object] | None,
+    ) -> None:
+        """`run`; with `ended`, as a server runs its session: a close ends it quietly, a failing
+        handler is logged, not raised, and `ended(self)` comes last. One coroutine for both,
+        so a served session's task holds (and each wake-up passes) one frame fewer."""
         try:
-            await handler(self)
-        except anyio.get_cancelled_exc_class():
-            self._start_close(NORMAL_CLOSE)
-            raise
-        except Exception as exc:
-            with anyio.CancelScope(shield=True):
-                await self.close(exc)
-            raise
-        await self.close()
+            try:
+                await handler(self)
+            except anyio.get_cancelled_exc_class():
+                self._start_close(NORMAL_CLOSE)
+                raise
+            except Exception as exc:
+                with anyio.CancelScope(shield=True):
+                    await self.close(exc)
+                raise
+            await self.close()
+        except ConnectionClosed:
+            if ended is None:
+                raise
+        except Exception:
+            if ended is None:
+                raise
+            logger.exception("WebSocket handler failed for %r", self.request)
+        finally:
+            if ended is not None:
+                ended(self)
 
     # --- close sequence ---------------------------------------------------------------------
 

@@ -80,6 +80,8 @@ class Topics:
             members = self._members[topic] = {}
         first = not members and topic not in self._listeners
         members[session] = None
+        if session._joined is None:
+            session._joined = {}
         session._joined[topic] = None
         await self._carried(topic, first)
 
@@ -89,14 +91,15 @@ class Topics:
         if members is None or session not in members:
             return
         del members[session]
-        session._joined.pop(topic, None)
+        if session._joined is not None:
+            session._joined.pop(topic, None)
         if not members:
             del self._members[topic]
             self._maybe_drop(topic)
 
     def leave_all(self, session: SessionBase[Any]) -> None:
         """Take `session` out of every topic (its connection ended)."""
-        for topic in tuple(session._joined):
+        for topic in tuple(session._joined or ()):
             self.leave(session, topic)
 
     async def listen(self, topic: str, listener: Listener) -> Callable[[], None]:

@@ -1,6 +1,8 @@
 //! Turning head bytes into Python strings cheaply: common names and methods come from a cache of
 //! interned strings, values are latin-1 decoded, lists are built at their final size.
 
+use std::cell::RefCell;
+
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -185,13 +187,90 @@ pub(super) fn cached_list<'py>(
 /// byte again (HPACK exists because of it), and a tuple of two strings is immutable, so an
 /// identical line at the same position reuses the tuple instead of building three objects.
 /// Holds at most one head's fields, so it is bounded by `max_head_size`.
+///
+/// A line this connection has not sent before is looked up in the lines of this thread's
+/// other connections ([`SHARED_LINES`]): clients of one kind send the same lines in the same
+/// order (`Upgrade: websocket`, their `User-Agent`), and each WebSocket session keeps its
+/// handshake's header list for its whole life, so sharing them makes every idle session
+/// smaller.
 #[derive(Default)]
 pub(super) struct FieldReuse {
     entries: Vec<(Vec<u8>, Py<PyTuple>)>,
 }
 
+/// Positions of [`SHARED_LINES`]: lines further down a head are not shared.
+const SHARED_POSITIONS: usize = 32;
+
+/// Longer lines are not shared (they are mostly cookies and tokens, which differ anyway).
+const SHARED_LINE_MAX: usize = 256;
+
+thread_local! {
+    /// The last line seen at each position by any connection of this thread, with its tuple:
+    /// at most `SHARED_POSITIONS` lines of `SHARED_LINE_MAX` bytes.
+    static SHARED_LINES: RefCell<Vec<(Vec<u8>, Py<PyTuple>)>> = const {
+        RefCell::new(Vec::new())
+    };
+}
+
+/// Stores `name ":" value` in `line` (reusing its allocation).
+fn set_line(line: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    line.clear();
+    line.extend_from_slice(name);
+    line.push(b':');
+    line.extend_from_slice(value);
+}
+
+/// Puts `entry` at `position` of `entries`, which holds at least `position` entries.
+fn put_entry(
+    entries: &mut Vec<(Vec<u8>, Py<PyTuple>)>,
+    position: usize,
+    name: &[u8],
+    value: &[u8],
+    tuple: Py<PyTuple>,
+) {
+    let mut line = entries
+        .get_mut(position)
+        .map(|(line, _)| std::mem::take(line))
+        .unwrap_or_default();
+    set_line(&mut line, name, value);
+    if position < entries.len() {
+        entries[position] = (line, tuple);
+    } else {
+        entries.push((line, tuple));
+    }
+}
+
+/// The tuple another connection of this thread made for this line at `position`, if any.
+fn shared_tuple<'py>(
+    py: Python<'py>,
+    position: usize,
+    name: &[u8],
+    value: &[u8],
+) -> Option<Bound<'py, PyTuple>> {
+    SHARED_LINES.with(|shared| {
+        let shared = shared.borrow();
+        let (line, tuple) = shared.get(position)?;
+        is_line(line, name, value).then(|| tuple.bind(py).clone())
+    })
+}
+
+/// Offers a newly made tuple to the other connections of this thread.
+fn share_tuple(position: usize, name: &[u8], value: &[u8], tuple: &Bound<'_, PyTuple>) {
+    if position >= SHARED_POSITIONS || name.len() + 1 + value.len() > SHARED_LINE_MAX {
+        return;
+    }
+    SHARED_LINES.with(|shared| {
+        let mut shared = shared.borrow_mut();
+        // Positions fill in order: a head never skips one, so `position <= len`.
+        if position <= shared.len() {
+            put_entry(&mut shared, position, name, value, tuple.clone().unbind());
+        }
+    });
+}
+
 impl FieldReuse {
-    /// `[(name, value), ...]` for every field, reusing the previous head's identical lines.
+    /// `[(name, value), ...]` for every field, reusing the previous head's identical lines,
+    /// then those of the thread's other connections.
     pub(super) fn list<'py>(
         &mut self,
         py: Python<'py>,
@@ -207,21 +286,15 @@ impl FieldReuse {
                     continue;
                 }
             }
-            let tuple = (name_str(py, name)?, latin1_str(py, value, ascii)?).into_pyobject(py)?;
-            let mut line = match self.entries.get_mut(i) {
-                Some((line, _)) => std::mem::take(line),
-                None => Vec::new(),
-            };
-            line.clear();
-            line.extend_from_slice(name);
-            line.push(b':');
-            line.extend_from_slice(value);
-            let entry = (line, tuple.clone().unbind());
-            if i < self.entries.len() {
-                self.entries[i] = entry;
+            let tuple = if let Some(tuple) = shared_tuple(py, i, name, value) {
+                tuple
             } else {
-                self.entries.push(entry);
-            }
+                let tuple =
+                    (name_str(py, name)?, latin1_str(py, value, ascii)?).into_pyobject(py)?;
+                share_tuple(i, name, value, &tuple);
+                tuple
+            };
+            put_entry(&mut self.entries, i, name, value, tuple.clone().unbind());
             items.push(tuple);
         }
         self.entries.truncate(fields.len());

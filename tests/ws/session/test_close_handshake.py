@@ -205,3 +205,50 @@ async def test_terminate_drops_the_connection_at_once() -> None:
         await client.send(frame(TEXT, b"terminate me"))
         assert await client.read_until_closed() == b""
     assert [reason.code for reason in reasons] == [1006]
+
+
+async def test_a_served_handler_that_raises_closes_with_1011_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def failing(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+        raise KeyError("broken handler")
+
+    with caplog.at_level("ERROR", logger="wsrs"):
+        async with (
+            serving(websocket_app(failing)) as server,
+            await RawClient.connect(server.port, "/ws") as client,
+        ):
+            await client.send(frame(TEXT, b"go"))
+            close = await client.read_frame()
+            assert close.payload == close_payload(1011, "'broken handler'")
+            await client.send(frame(CLOSE, close_payload(1011)))
+            assert await client.read_until_closed() == b""
+        # Shut down without waiting for the session: it counted itself out when it ended.
+    failures = [r for r in caplog.records if r.getMessage().startswith("WebSocket handler failed")]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None
+    assert failures[0].exc_info[0] is KeyError
+
+
+async def test_a_served_handler_that_lets_the_close_out_is_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ended = anyio.Event()
+
+    async def reader(ws: DefaultWebSocketSession) -> None:
+        try:
+            while True:
+                await ws.receive()  # raises ConnectionClosed once the peer's Close is in
+        finally:
+            ended.set()
+
+    with caplog.at_level("DEBUG", logger="wsrs"):
+        async with (
+            serving(websocket_app(reader)) as server,
+            await RawClient.connect(server.port, "/ws") as client,
+        ):
+            await client.send(frame(CLOSE, close_payload(1001, "bye")))
+            await client.expect_close(1001)
+            await ended.wait()
+    assert not [r for r in caplog.records if r.levelno >= 30]

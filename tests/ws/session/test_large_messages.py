@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import BACKENDS, UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, frame
-from tests.ws.session.test_close_handshake import BINARY, CLOSE, TEXT
+from tests.ws.session.test_close_handshake import BINARY, CLOSE, PING, PONG, TEXT
 from wsrs import DefaultWebSocketSession
 
 pytestmark = pytest.mark.anyio
@@ -102,3 +102,42 @@ async def test_a_compressing_session_sends_large_binary_messages_compressed() ->
         assert len(received.payload) < len(payload) // 10
         inflater = zlib.decompressobj(wbits=-15)
         assert inflater.decompress(received.payload + b"\x00\x00\xff\xff") == payload
+
+
+async def _send_in_pieces(client: RawClient, data: bytes, size: int) -> None:
+    """`data` in writes of `size` bytes, letting the server read after each (reads then end
+    inside frames, wherever the pieces do; the test holds however they are actually cut)."""
+    for start in range(0, len(data), size):
+        await client.send(data[start : start + size])
+        await anyio.wait_all_tasks_blocked()
+
+
+@pytest.mark.parametrize("server_side", [echo, handler_echo], ids=["async-for", "handler"])
+async def test_messages_in_pieces_after_a_large_one_lose_and_reorder_nothing(
+    server_side: object,
+) -> None:
+    # After a large message the decoder's buffers are released; what follows arrives a byte
+    # or a few at a time: a fragmented Text message with a Ping in pieces between fragments,
+    # then a large Binary in pieces.
+    large = os.urandom(300_000)
+    async with (
+        serving(websocket_app(server_side)) as server,  # type: ignore[arg-type]
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(frame(BINARY, large, mask=bytes(4)))
+        assert (await client.read_frame()).payload == large
+        fragmented = (
+            frame(TEXT, "hé".encode(), fin=False)
+            + frame(PING, b"still there?")
+            + frame(0x0, b"llo, ", fin=False)
+            + frame(0x0, "wörld".encode())
+        )
+        await _send_in_pieces(client, fragmented, 1)
+        pong = await client.read_frame()
+        assert (pong.opcode, pong.payload) == (PONG, b"still there?")
+        text = await client.read_frame()
+        assert (text.opcode, text.payload) == (TEXT, "héllo, wörld".encode())
+        await _send_in_pieces(client, frame(BINARY, large), 7_001)
+        echoed = await client.read_frame()
+        assert (echoed.opcode, len(echoed.payload)) == (BINARY, len(large))
+        assert echoed.payload == large
