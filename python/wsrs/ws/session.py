@@ -44,9 +44,6 @@ from wsrs.ws.pingpong import PING_TIMEOUT_REASON, ping_payload
 
 __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSocketSession"]
 
-VECTORED_MIN = 16 * 1024
-"""Binary messages from this size on are written as header and payload, without joining them."""
-
 Message = str | bytes
 """A whole message as the default session delivers it: text as `str`, binary as `bytes`."""
 
@@ -200,16 +197,9 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
         """Send a whole message or a frame now; a Close frame starts the close handshake."""
-        if type(message) is bytes:
-            write_parts = self._write_parts
-            if write_parts is not None and len(message) >= VECTORED_MIN:
-                # The payload goes out after its header as it is, not copied into one frame.
-                write_parts((self._encoder.binary_header(message), message))
-            else:
-                self._write(self._encoder.encode_binary(message, True, compress))
-            return
-        if type(message) is str:
-            self._write(self._encoder.encode_text(message, True, compress))
+        # A str or bytes is encoded and written in one call (a large payload after its header
+        # as it is, not copied into one frame, where the transport can).
+        if self._encoder.write_message(message, compress, self._write, self._write_parts):
             return
         data = _encode(self._encoder, message, compress)
         if data is not None:
@@ -353,24 +343,41 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- transport callbacks ----------------------------------------------------------------
 
+    def buffer_updated(self, nbytes: int) -> None:
+        """Decode the `nbytes` just read; its messages go to the handler or the inbox from Rust,
+        what else it holds (control frames, a violation) to `_deliver`."""
+        handler = self._on_message
+        try:
+            rest = self._decoder.dispatch(
+                nbytes, self._inbox.append if handler is None else handler
+            )
+        except Exception as failure:
+            self._handler_failed(failure)
+            return
+        if rest is not None:
+            self._deliver(rest)
+        elif handler is None:
+            if self._inbox:
+                self._queued()
+        elif self._writing_paused and not self._paused_for_writes:
+            self._after_handler()
+
     def _deliver(self, events: list[str | bytes | Frame]) -> None:
         decoder = self._decoder
         handler = self._on_message
         inbox = self._inbox
-        queued = False
         for event in events:
             if type(event) is Frame:
                 self._on_control(event)
             elif handler is not None:
-                # `_dispatch` inlined: this loop is the message handler's whole per-read path.
                 try:
                     handler(event)
                 except Exception as failure:
                     self._handler_failed(failure)
             else:
                 inbox.append(event)
-                queued = True
-        if queued:
+        if handler is None and inbox:
+            # Also what `dispatch` queued before the events it left to this.
             self._queued()
         elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()
