@@ -48,22 +48,17 @@ Message = str | bytes
 """A whole message as the default session delivers it: text as `str`, binary as `bytes`."""
 
 
-def _encode(
-    encoder: FrameEncoder, message: Frame | str | bytes, compress: bool | None
-) -> bytes | None:
-    """The wire bytes of a message, or None for a Close frame (which the caller handles)."""
-    kind = type(message)
-    if kind is bytes:
-        return encoder.encode_binary(message, True, compress)  # type: ignore[arg-type]
-    if kind is str:
-        return encoder.encode_text(message, True, compress)  # type: ignore[arg-type]
-    if isinstance(message, bytes | bytearray | memoryview):
+def _encode(encoder: FrameEncoder, message: object, compress: bool | None) -> bytes | None:
+    """The wire bytes of a frame or of a message in a buffer other than `bytes` (`str` and
+    `bytes` go through `FrameEncoder.write_message`), or None for a Close frame (which the
+    caller handles)."""
+    if isinstance(message, Frame):
+        if message.frame_type == FrameType.CLOSE:
+            return None
+        return encoder.encode_frame(message, compress)
+    if isinstance(message, bytearray | memoryview):
         return encoder.encode_binary(message, True, compress)
-    if isinstance(message, str):
-        return encoder.encode_text(message, True, compress)
-    if message.frame_type == FrameType.CLOSE:
-        return None
-    return encoder.encode_frame(message, compress)
+    raise TypeError(f"a message is str, bytes or a Frame, not {type(message).__name__}")
 
 
 class WebSocketSession(SessionBase[Frame]):
@@ -77,8 +72,8 @@ class WebSocketSession(SessionBase[Frame]):
     __slots__ = ()
     _reassemble = False
 
-    def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
-        """Write a frame now (a `str` is one final Text frame, `bytes` one final Binary frame)."""
+    def _send_frame(self, message: object, compress: bool | None) -> None:
+        """Write a frame now (a buffer is one final Binary frame)."""
         data = _encode(self._encoder, message, compress)
         if data is None:
             assert isinstance(message, Frame)
@@ -195,12 +190,8 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._timeout = value
         self._restart_pinger()
 
-    def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
-        """Send a whole message or a frame now; a Close frame starts the close handshake."""
-        # A str or bytes is encoded and written in one call (a large payload after its header
-        # as it is, not copied into one frame, where the transport can).
-        if self._encoder.write_message(message, compress, self._write, self._write_parts):
-            return
+    def _send_frame(self, message: object, compress: bool | None) -> None:
+        """Send a frame or a buffer now; a Close frame starts the close handshake."""
         data = _encode(self._encoder, message, compress)
         if data is not None:
             self._write(data)
@@ -357,8 +348,13 @@ class DefaultWebSocketSession(SessionBase[Message]):
         if rest is not None:
             self._deliver(rest)
         elif handler is None:
-            if self._inbox:
-                self._queued()
+            inbox = self._inbox
+            if inbox:
+                # `_queued` inlined: this is the inbox's whole per-read path.
+                self._readers.wake()
+                if len(inbox) >= self._capacity and not self._paused_for_inbox:
+                    self._paused_for_inbox = True
+                    self._update_reading()
         elif self._writing_paused and not self._paused_for_writes:
             self._after_handler()
 
