@@ -176,7 +176,7 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         # Python frame of ours (asyncio's method is only the interface it fills).
         self.get_buffer = self._decoder.get_buffer  # type: ignore[method-assign]
         self._inbox: deque[T] = deque()
-        self._readers = new_parking()
+        self._readers = new_parking(resuming=True)
         self._writers = new_parking()
         self._lost = Deferred[None]()
         self._incoming_end: ConnectionClosed | None = None

@@ -350,8 +350,9 @@ class DefaultWebSocketSession(SessionBase[Message]):
         elif handler is None:
             inbox = self._inbox
             if inbox:
-                # `_queued` inlined: this is the inbox's whole per-read path.
-                self._readers.wake()
+                # `_queued` inlined: this is the inbox's whole per-read path. The state is
+                # settled here, so a receiver may run before this returns (`wake_now`).
+                self._readers.wake_now()
                 if len(inbox) >= self._capacity and not self._paused_for_inbox:
                     self._paused_for_inbox = True
                     self._update_reading()
