@@ -926,3 +926,15 @@ class MultipartParser:
         """The events the input completes, in order."""
     def finish(self) -> list[MultipartEvent]:
         """End the input: the `Epilogue` if there is one; raises if the body was incomplete."""
+
+@final
+class SocketWriter:
+    """A transport's `write` for a non-blocking plain TCP socket that tries `send(2)` first.
+
+    While the transport has nothing buffered and is not closing, `data` goes to the socket
+    directly; what the socket does not take now, or all of it otherwise, goes to the
+    transport's `write` (which also meets any error of the socket's, as it would have).
+    """
+
+    def __new__(cls, fd: int, transport: object) -> SocketWriter: ...
+    def __call__(self, data: bytes | bytearray | memoryview) -> None: ...

@@ -33,7 +33,7 @@ import anyio
 
 from wsrs._loop.sync import Deferred, new_parking
 from wsrs._loop.timers import Timers
-from wsrs._loop.transport import Transport, vectored_write
+from wsrs._loop.transport import Transport, direct_write, vectored_write
 from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder, PerMessageDeflate
 from wsrs.exceptions import (
     ConnectionClosed,
@@ -132,7 +132,7 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         deflate: PerMessageDeflate | None = None,
     ) -> None:
         self._transport = transport
-        self._write = transport.write
+        self._write = direct_write(transport)
         self._client = client
         self._config = config
         self._timers = timers
