@@ -274,10 +274,11 @@ class FrameDecoder:
     def buffer_updated(self, nbytes: int) -> list[str | bytes | Frame]:
         """Decode the `nbytes` just read into the last `get_buffer` view, as `feed` does."""
     def dispatch(
-        self, nbytes: int, sink: Callable[[str | bytes], object]
+        self, read: int | BytesLike, sink: Callable[[str | bytes], object]
     ) -> list[str | bytes | Frame] | None:
-        """Decode as `buffer_updated`, calling `sink(message)` for each whole message in order
-        up to the first control frame.
+        """Decode one read (`nbytes` read into the last `get_buffer` view, as `buffer_updated`,
+        or bytes read by someone else, as `feed`), calling `sink(message)` for each whole
+        message in order up to the first control frame.
 
         None when everything went to `sink` and no violation happened; otherwise the events
         from the first control frame on (maybe none), with `error` set if the read ended in a

@@ -334,14 +334,13 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- transport callbacks ----------------------------------------------------------------
 
-    def buffer_updated(self, nbytes: int) -> None:
-        """Decode the `nbytes` just read; its messages go to the handler or the inbox from Rust,
-        what else it holds (control frames, a violation) to `_deliver`."""
+    def _read(self, read: int | bytes) -> None:
+        """Decode one read (`nbytes` into the `get_buffer` view, or bytes another transport
+        read); its messages go to the handler or the inbox from Rust, what else it holds
+        (control frames, a violation) to `_deliver`."""
         handler = self._on_message
         try:
-            rest = self._decoder.dispatch(
-                nbytes, self._inbox.append if handler is None else handler
-            )
+            rest = self._decoder.dispatch(read, self._inbox.append if handler is None else handler)
         except Exception as failure:
             self._handler_failed(failure)
             return
@@ -358,6 +357,9 @@ class DefaultWebSocketSession(SessionBase[Message]):
                     self._update_reading()
         elif self._writing_paused and not self._paused_for_writes:
             self._after_handler()
+
+    # One method for both entry points (transports call them positionally): no frame between.
+    buffer_updated = data_received = _read  # type: ignore[assignment]
 
     def _deliver(self, events: list[str | bytes | Frame]) -> None:
         decoder = self._decoder

@@ -14,7 +14,7 @@
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::types::{PyBytes, PyInt, PyList, PyString};
 
 use super::deflate::{compress_part, Outbound, PyPerMessageDeflate, UNBLOCK_COMPRESS_MIN};
 use super::frame::PyFrame;
@@ -230,8 +230,9 @@ impl PyFrameDecoder {
         self.decode(py, None, nbytes)
     }
 
-    /// Decodes as `buffer_updated` and calls `sink(message)` for each whole message, in order,
-    /// up to the first control frame (a session's message path in one call per read).
+    /// Decodes one read (`nbytes` read into the last `get_buffer` view, as `buffer_updated`,
+    /// or bytes read by someone else, as `feed`) and calls `sink(message)` for each whole
+    /// message, in order, up to the first control frame: a session's message path in one call.
     ///
     /// Returns None when everything went to `sink` and no violation happened; otherwise the
     /// events from the first control frame on (maybe none), and `error` says if the read
@@ -239,6 +240,22 @@ impl PyFrameDecoder {
     /// of `sink`'s propagates, and the events after that message are dropped.
     fn dispatch<'py>(
         slf: &Bound<'py, Self>,
+        read: &Bound<'py, PyAny>,
+        sink: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        if let Ok(nbytes) = read.cast::<PyInt>() {
+            return Self::hand_on(slf, None, nbytes.extract()?, sink);
+        }
+        let data = BytesArg::extract(read)?;
+        Self::hand_on(slf, Some(data.as_slice()), 0, sink)
+    }
+}
+
+impl PyFrameDecoder {
+    /// What `dispatch` does with one read (`input`, or `nbytes` read into the last view).
+    fn hand_on<'py>(
+        slf: &Bound<'py, Self>,
+        input: Option<&[u8]>,
         nbytes: usize,
         sink: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyList>>> {
@@ -249,7 +266,7 @@ impl PyFrameDecoder {
             if decoder.error.is_some() {
                 return Ok(None);
             }
-            let events = decoder.decode_events(py, None, nbytes)?;
+            let events = decoder.decode_events(py, input, nbytes)?;
             (events, decoder.error.is_some())
         };
         for (index, event) in events.iter().enumerate() {

@@ -95,3 +95,12 @@ def test_a_large_message_read_into_its_own_bytes_reaches_the_sink() -> None:
         view[: len(chunk)] = chunk
         assert decoder.dispatch(len(chunk), got.append) is None
     assert got == [payload]
+
+
+def test_bytes_read_by_someone_else_are_dispatched_as_fed() -> None:
+    got: list[str | bytes] = []
+    decoder = FrameDecoder()
+    wire = frame(0x81, b"fed") + frame(0x82, b"\x01")
+    assert decoder.dispatch(wire[:3], got.append) is None
+    assert decoder.dispatch(bytearray(wire[3:]), got.append) is None
+    assert got == ["fed", b"\x01"]
