@@ -32,6 +32,7 @@ from benches._harness import (
     MAX_MESSAGE_SIZE,
     BenchError,
     Child,
+    fmt_ratio,
     fmt_size,
     free_port,
     parse_size,
@@ -167,9 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         [
             f"{server.name} / picows ({loop})",
             *(
-                f"{counts[server.name, loop, size] / counts['picows', loop, size]:.2f}×"
-                if (server.name, loop, size) in counts and ("picows", loop, size) in counts
-                else "—"
+                fmt_ratio(
+                    float(counts.get((server.name, loop, size), 0)) or None,
+                    float(counts.get(("picows", loop, size), 0)) or None,
+                )
                 for size in sizes
             ),
         ]
