@@ -96,6 +96,10 @@ bench-autobahn: build
 bench-zlib:
 	cargo run --release --quiet --manifest-path benches/zlib_contexts/Cargo.toml
 
+.PHONY: bench-instructions  ## Server instructions per WebSocket round trip under callgrind, wsrs beside picows
+bench-instructions: build
+	$(PY) -m benches.instructions
+
 .PHONY: bench-deflate-memory  ## Memory per idle compressed session by window, memLevel and context takeover, against websockets
 bench-deflate-memory: build
 	$(PY) -m benches.deflate_memory

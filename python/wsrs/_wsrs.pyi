@@ -1,6 +1,6 @@
 """The Rust core of wsrs (built by maturin from `rust/`): byte work only, no I/O and no time."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, final
 
 from wsrs.exceptions import MultipartError, RemoteProtocolError
@@ -273,6 +273,18 @@ class FrameDecoder:
 
     def buffer_updated(self, nbytes: int) -> list[str | bytes | Frame]:
         """Decode the `nbytes` just read into the last `get_buffer` view, as `feed` does."""
+    def dispatch(
+        self, read: int | BytesLike, sink: Callable[[str | bytes], object]
+    ) -> list[str | bytes | Frame] | None:
+        """Decode one read (`nbytes` read into the last `get_buffer` view, as `buffer_updated`,
+        or bytes read by someone else, as `feed`), calling `sink(message)` for each whole
+        message in order up to the first control frame.
+
+        None when everything went to `sink` and no violation happened; otherwise the events
+        from the first control frame on (maybe none), with `error` set if the read ended in a
+        violation. After a violation it decodes nothing and returns None. An exception of
+        `sink`'s propagates; the events after that message are dropped.
+        """
 
 @final
 class FrameEncoder:
@@ -332,6 +344,20 @@ class FrameEncoder:
         self, data: BytesLike, fin: bool = True, compress: bool | None = None
     ) -> bytes:
         """A Binary frame (or a fragment of one when `fin` is False)."""
+
+    def write_message(
+        self,
+        message: object,
+        compress: bool | None,
+        write: Callable[[bytes], object],
+        write_parts: Callable[[tuple[bytes, bytes]], object] | None,
+    ) -> bool:
+        """Write a `str` as one Text frame or a `bytes` as one Binary frame with `write`; True.
+
+        Anything else is left to the caller: False. A Binary message of 16 KiB or more goes
+        to `write_parts` as (header, payload), the payload not copied, when that is given (only
+        for payloads that go out as they are: not masked, not compressed).
+        """
 
     def binary_header(self, data: bytes, fin: bool = True) -> bytes:
         """The header alone of the frame `encode_binary(data, fin, compress=False)` would write.
@@ -901,3 +927,15 @@ class MultipartParser:
         """The events the input completes, in order."""
     def finish(self) -> list[MultipartEvent]:
         """End the input: the `Epilogue` if there is one; raises if the body was incomplete."""
+
+@final
+class SocketWriter:
+    """A transport's `write` for a non-blocking plain TCP socket that tries `send(2)` first.
+
+    While the transport has nothing buffered and is not closing, `data` goes to the socket
+    directly; what the socket does not take now, or all of it otherwise, goes to the
+    transport's `write` (which also meets any error of the socket's, as it would have).
+    """
+
+    def __new__(cls, fd: int, transport: object) -> SocketWriter: ...
+    def __call__(self, data: bytes | bytearray | memoryview) -> None: ...

@@ -2,6 +2,7 @@
 
 mod errors;
 mod http;
+mod socket;
 mod ws;
 
 use pyo3::prelude::*;
@@ -12,5 +13,6 @@ fn _wsrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     ws::register(m)?;
     http::register(m)?;
+    socket::register(m)?;
     Ok(())
 }

@@ -22,8 +22,9 @@ import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
 from wsrs._loop.sync import Spawn, new_parking, running_trio
+from wsrs._wsrs import SocketWriter
 
-__all__ = ["Consumer", "StreamTransport", "Transport", "vectored_write"]
+__all__ = ["Consumer", "StreamTransport", "Transport", "direct_write", "vectored_write"]
 
 DEFAULT_WRITE_HIGH = 64 * 1024
 """Bytes buffered for writing before consumers are told to pause (`pause_writing`)."""
@@ -55,6 +56,21 @@ class Transport(Protocol):
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None: ...
     def get_extra_info(self, name: str, default: Any = None) -> Any: ...
     def set_protocol(self, protocol: Any) -> None: ...
+
+
+def direct_write(transport: Transport) -> Callable[[bytes], None]:
+    """The `write` for `transport`: its own, or for asyncio's plain-socket transport one that
+    sends on the socket itself while nothing is buffered (`SocketWriter`).
+
+    That transport's `write` is Python on asyncio's selector loops, as costly as the rest of a
+    small message's answer; uvloop's is C already and is used as it is, as are TLS transports'.
+    """
+    if type(transport) is _SELECTOR_SOCKET and os.name == "posix":
+        writer: Callable[[bytes], None] = SocketWriter(
+            transport.get_extra_info("socket").fileno(), transport
+        )
+        return writer
+    return transport.write
 
 
 def vectored_write(transport: Transport) -> Callable[[Sequence[bytes]], None] | None:

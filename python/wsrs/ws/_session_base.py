@@ -33,7 +33,7 @@ import anyio
 
 from wsrs._loop.sync import Deferred, new_parking
 from wsrs._loop.timers import Timers
-from wsrs._loop.transport import Transport, vectored_write
+from wsrs._loop.transport import Transport, direct_write, vectored_write
 from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder, PerMessageDeflate
 from wsrs.exceptions import (
     ConnectionClosed,
@@ -132,7 +132,7 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         deflate: PerMessageDeflate | None = None,
     ) -> None:
         self._transport = transport
-        self._write = transport.write
+        self._write = direct_write(transport)
         self._client = client
         self._config = config
         self._timers = timers
@@ -176,7 +176,7 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         # Python frame of ours (asyncio's method is only the interface it fills).
         self.get_buffer = self._decoder.get_buffer  # type: ignore[method-assign]
         self._inbox: deque[T] = deque()
-        self._readers = new_parking()
+        self._readers = new_parking(resuming=True)
         self._writers = new_parking()
         self._lost = Deferred[None]()
         self._incoming_end: ConnectionClosed | None = None
@@ -383,8 +383,8 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         if self._close_written or self._connection_lost:
             raise closed_exception(self._sent, self._received)
         if (
-            compress is None
-            and self._predicate is not None
+            self._predicate is not None
+            and compress is None
             and type(message) is not Frame
             and self._past_min_size(message)
         ):
@@ -392,7 +392,9 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         if self._compressing and not (type(message) is Frame and message.frame_type.is_control):
             self._held.append((message, compress))
             return
-        self._send_now(message, compress)
+        # `_send_now` inlined: this is the message handler's whole sending path.
+        if not self._encoder.write_message(message, compress, self._write, self._write_parts):
+            self._send_frame(message, compress)
 
     def _past_min_size(self, message: str | bytes) -> bool:
         """True when `message` is not shorter than `Deflate.min_size` in bytes on the wire: only
@@ -407,7 +409,16 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         )
 
     def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
-        """Encode and write `message` (the session is open and nothing is held before it)."""
+        """Encode and write `message` (the session is open and nothing is held before it).
+
+        A `str` or `bytes` is encoded and written in one call (a large payload after its
+        header as it is, not copied into one frame, where the transport can write both at once).
+        """
+        if not self._encoder.write_message(message, compress, self._write, self._write_parts):
+            self._send_frame(message, compress)
+
+    def _send_frame(self, message: object, compress: bool | None) -> None:
+        """Encode and write a `Frame`, or a message in another buffer type (`bytearray`...)."""
         raise NotImplementedError
 
     def _write_shared(self, frame: bytes, message: str | bytes) -> bool:

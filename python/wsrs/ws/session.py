@@ -48,29 +48,21 @@ __all__ = ["DefaultWebSocketSession", "Incoming", "Message", "Outgoing", "WebSoc
 
 logger = logging.getLogger("wsrs")
 
-VECTORED_MIN = 16 * 1024
-"""Binary messages from this size on are written as header and payload, without joining them."""
-
 Message = str | bytes
 """A whole message as the default session delivers it: text as `str`, binary as `bytes`."""
 
 
-def _encode(
-    encoder: FrameEncoder, message: Frame | str | bytes, compress: bool | None
-) -> bytes | None:
-    """The wire bytes of a message, or None for a Close frame (which the caller handles)."""
-    kind = type(message)
-    if kind is bytes:
-        return encoder.encode_binary(message, True, compress)  # type: ignore[arg-type]
-    if kind is str:
-        return encoder.encode_text(message, True, compress)  # type: ignore[arg-type]
-    if isinstance(message, bytes | bytearray | memoryview):
+def _encode(encoder: FrameEncoder, message: object, compress: bool | None) -> bytes | None:
+    """The wire bytes of a frame or of a message in a buffer other than `bytes` (`str` and
+    `bytes` go through `FrameEncoder.write_message`), or None for a Close frame (which the
+    caller handles)."""
+    if isinstance(message, Frame):
+        if message.frame_type == FrameType.CLOSE:
+            return None
+        return encoder.encode_frame(message, compress)
+    if isinstance(message, bytearray | memoryview):
         return encoder.encode_binary(message, True, compress)
-    if isinstance(message, str):
-        return encoder.encode_text(message, True, compress)
-    if message.frame_type == FrameType.CLOSE:
-        return None
-    return encoder.encode_frame(message, compress)
+    raise TypeError(f"a message is str, bytes or a Frame, not {type(message).__name__}")
 
 
 class WebSocketSession(SessionBase[Frame]):
@@ -84,8 +76,8 @@ class WebSocketSession(SessionBase[Frame]):
     __slots__ = ()
     _reassemble = False
 
-    def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
-        """Write a frame now (a `str` is one final Text frame, `bytes` one final Binary frame)."""
+    def _send_frame(self, message: object, compress: bool | None) -> None:
+        """Write a frame now (a buffer is one final Binary frame)."""
         data = _encode(self._encoder, message, compress)
         if data is None:
             assert isinstance(message, Frame)
@@ -202,19 +194,8 @@ class DefaultWebSocketSession(SessionBase[Message]):
         self._timeout = value
         self._restart_pinger()
 
-    def _send_now(self, message: Frame | str | bytes, compress: bool | None) -> None:
-        """Send a whole message or a frame now; a Close frame starts the close handshake."""
-        if type(message) is bytes:
-            write_parts = self._write_parts
-            if write_parts is not None and len(message) >= VECTORED_MIN:
-                # The payload goes out after its header as it is, not copied into one frame.
-                write_parts((self._encoder.binary_header(message), message))
-            else:
-                self._write(self._encoder.encode_binary(message, True, compress))
-            return
-        if type(message) is str:
-            self._write(self._encoder.encode_text(message, True, compress))
-            return
+    def _send_frame(self, message: object, compress: bool | None) -> None:
+        """Send a frame or a buffer now; a Close frame starts the close handshake."""
         data = _encode(self._encoder, message, compress)
         if data is not None:
             self._write(data)
@@ -381,24 +362,49 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- transport callbacks ----------------------------------------------------------------
 
+    def _read(self, read: int | bytes) -> None:
+        """Decode one read (`nbytes` into the `get_buffer` view, or bytes another transport
+        read); its messages go to the handler or the inbox from Rust, what else it holds
+        (control frames, a violation) to `_deliver`."""
+        handler = self._on_message
+        try:
+            rest = self._decoder.dispatch(read, self._inbox.append if handler is None else handler)
+        except Exception as failure:
+            self._handler_failed(failure)
+            return
+        if rest is not None:
+            self._deliver(rest)
+        elif handler is None:
+            inbox = self._inbox
+            if inbox:
+                # `_queued` inlined: this is the inbox's whole per-read path. The state is
+                # settled here, so a receiver may run before this returns (`wake_now`).
+                self._readers.wake_now()
+                if len(inbox) >= self._capacity and not self._paused_for_inbox:
+                    self._paused_for_inbox = True
+                    self._update_reading()
+        elif self._writing_paused and not self._paused_for_writes:
+            self._after_handler()
+
+    # One method for both entry points (transports call them positionally): no frame between.
+    buffer_updated = data_received = _read  # type: ignore[assignment]
+
     def _deliver(self, events: list[str | bytes | Frame]) -> None:
         decoder = self._decoder
         handler = self._on_message
         inbox = self._inbox
-        queued = False
         for event in events:
             if type(event) is Frame:
                 self._on_control(event)
             elif handler is not None:
-                # `_dispatch` inlined: this loop is the message handler's whole per-read path.
                 try:
                     handler(event)
                 except Exception as failure:
                     self._handler_failed(failure)
             else:
                 inbox.append(event)
-                queued = True
-        if queued:
+        if handler is None and inbox:
+            # Also what `dispatch` queued before the events it left to this.
             self._queued()
         elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()

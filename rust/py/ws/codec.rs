@@ -14,7 +14,7 @@
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::types::{PyBytes, PyInt, PyList, PyString};
 
 use super::deflate::{compress_part, Outbound, PyPerMessageDeflate, UNBLOCK_COMPRESS_MIN};
 use super::frame::PyFrame;
@@ -100,6 +100,16 @@ impl PyFrameDecoder {
         if let Some(err) = &self.error {
             return Err(err.clone_ref(py));
         }
+        PyList::new(py, self.decode_events(py, input, n)?)
+    }
+
+    /// The events `decode` makes, as they come (the decoder has no violation yet).
+    fn decode_events<'py>(
+        &mut self,
+        py: Python<'py>,
+        input: Option<&[u8]>,
+        n: usize,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let mut sink = PySink {
             py,
             events: Vec::new(),
@@ -130,7 +140,7 @@ impl PyFrameDecoder {
         if self.direct.is_none() {
             self.direct = DirectPayload::take_over(py, &mut self.inner)?.map(Box::new);
         }
-        PyList::new(py, sink.events)
+        Ok(sink.events)
     }
 }
 
@@ -219,6 +229,57 @@ impl PyFrameDecoder {
     ) -> PyResult<Bound<'py, PyList>> {
         self.decode(py, None, nbytes)
     }
+
+    /// Decodes one read (`nbytes` read into the last `get_buffer` view, as `buffer_updated`,
+    /// or bytes read by someone else, as `feed`) and calls `sink(message)` for each whole
+    /// message, in order, up to the first control frame: a session's message path in one call.
+    ///
+    /// Returns None when everything went to `sink` and no violation happened; otherwise the
+    /// events from the first control frame on (maybe none), and `error` says if the read
+    /// ended in a violation. After a violation it decodes nothing and returns None. An exception
+    /// of `sink`'s propagates, and the events after that message are dropped.
+    fn dispatch<'py>(
+        slf: &Bound<'py, Self>,
+        read: &Bound<'py, PyAny>,
+        sink: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        if let Ok(nbytes) = read.cast::<PyInt>() {
+            return Self::hand_on(slf, None, nbytes.extract()?, sink);
+        }
+        let data = BytesArg::extract(read)?;
+        Self::hand_on(slf, Some(data.as_slice()), 0, sink)
+    }
+}
+
+impl PyFrameDecoder {
+    /// What `dispatch` does with one read (`input`, or `nbytes` read into the last view).
+    fn hand_on<'py>(
+        slf: &Bound<'py, Self>,
+        input: Option<&[u8]>,
+        nbytes: usize,
+        sink: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        let py = slf.py();
+        // Decoded under the borrow, handed on after it: `sink` may use the decoder.
+        let (events, failed) = {
+            let mut decoder = slf.borrow_mut();
+            if decoder.error.is_some() {
+                return Ok(None);
+            }
+            let events = decoder.decode_events(py, input, nbytes)?;
+            (events, decoder.error.is_some())
+        };
+        for (index, event) in events.iter().enumerate() {
+            if event.is_instance_of::<PyFrame>() {
+                return PyList::new(py, &events[index..]).map(Some);
+            }
+            sink.call1((event,))?;
+        }
+        if failed {
+            return Ok(Some(PyList::empty(py)));
+        }
+        Ok(None)
+    }
 }
 
 /// A payload for the encoder: borrowed from its Python object, or copied from a mutable buffer.
@@ -257,6 +318,9 @@ fn batch_item<'a>(item: &'a Bound<'_, PyAny>) -> PyResult<(FrameType, bool, u8, 
     let data = PyBuffer::<u8>::get(item)?.to_vec(item.py())?;
     Ok((FrameType::Binary, true, 0, Part::Copied(data)))
 }
+
+/// Binary messages from this size on go out as header and payload, not joined (`write_message`).
+const VECTORED_MIN: usize = 16 * 1024;
 
 /// Turns frames into bytes for the wire, masking while copying when `masking` is on, and
 /// compressing by permessage-deflate's policy when it was negotiated.
@@ -427,6 +491,49 @@ impl PyFrameEncoder {
         compress: Option<bool>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         self.encode_data(data, FrameType::Binary, fin, compress)
+    }
+
+    /// Writes a `str` as one Text frame or a `bytes` as one Binary frame with `write`, in one
+    /// call, and returns True; anything else is left to the caller (False). A Binary message
+    /// of `VECTORED_MIN` bytes or more goes to `write_parts` as its header and its own payload
+    /// (no copy of it) when that is given: the caller gives it only when the payload goes out
+    /// as it is (not masked, not compressed).
+    fn write_message(
+        slf: &Bound<'_, Self>,
+        message: &Bound<'_, PyAny>,
+        compress: Option<bool>,
+        write: &Bound<'_, PyAny>,
+        write_parts: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let py = slf.py();
+        // Encoded under the borrow, written after it.
+        let data = if let Ok(text) = message.cast::<PyString>() {
+            let frame = OutFrame {
+                frame_type: FrameType::Text,
+                fin: true,
+                rsv: 0,
+                payload: text.to_str()?.as_bytes(),
+            };
+            slf.borrow_mut().encode_one(py, &frame, compress)?
+        } else if let Ok(bytes) = message.cast::<PyBytes>() {
+            let payload = bytes.as_bytes();
+            if let Some(write_parts) = write_parts.filter(|_| payload.len() >= VECTORED_MIN) {
+                let header = slf.borrow_mut().binary_header(bytes, true)?;
+                write_parts.call1(((header, bytes),))?;
+                return Ok(true);
+            }
+            let frame = OutFrame {
+                frame_type: FrameType::Binary,
+                fin: true,
+                rsv: 0,
+                payload,
+            };
+            slf.borrow_mut().encode_one(py, &frame, compress)?
+        } else {
+            return Ok(false);
+        };
+        write.call1((data,))?;
+        Ok(true)
     }
 
     /// The header alone of the Binary frame `encode_binary(data, fin, compress=False)` would

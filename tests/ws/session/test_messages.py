@@ -252,3 +252,51 @@ async def test_a_message_handler_stops_reading_while_its_answers_cannot_be_writt
         assert largest_backlog <= 65536 + 256 * 1024 + len(wire)
         tg.cancel_scope.cancel()
     assert sent > 0
+
+
+async def test_a_message_handler_answers_in_order_around_a_ping_in_the_same_read() -> None:
+    async def handler_echo(ws: DefaultWebSocketSession) -> None:
+        ws.set_message_handler(ws.send_nowait)
+        await ws.wait_closed()
+
+    async with (
+        serving(websocket_app(handler_echo)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(
+            frame(TEXT, b"one") + frame(PING, b"p") + frame(BINARY, b"two") + frame(TEXT, b"3")
+        )
+        answers = [await client.read_frame() for _ in range(4)]
+        assert [(answer.opcode, answer.payload) for answer in answers] == [
+            (TEXT, b"one"),
+            (PONG, b"p"),
+            (BINARY, b"two"),
+            (TEXT, b"3"),
+        ]
+
+
+async def test_buffers_go_out_as_binary_and_other_objects_are_refused_with_type_error() -> None:
+    refused: list[str] = []
+
+    async def sender(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+        await ws.send(bytearray(b"array"))  # type: ignore[arg-type]
+        await ws.send(memoryview(b"view"))  # type: ignore[arg-type]
+        try:
+            await ws.send(12)  # type: ignore[arg-type]
+        except TypeError as error:
+            refused.append(str(error))
+        await ws.send("still open")
+
+    async with (
+        serving(websocket_app(sender)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(frame(TEXT, b"go"))
+        sent = [await client.read_frame() for _ in range(3)]
+        assert [(message.opcode, message.payload) for message in sent] == [
+            (BINARY, b"array"),
+            (BINARY, b"view"),
+            (TEXT, b"still open"),
+        ]
+    assert refused == ["a message is str, bytes or a Frame, not int"]

@@ -1,0 +1,129 @@
+"""Parking: tasks wait for a callback's wake-up; `wake_now` may resume them before it returns."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+import anyio
+import pytest
+
+from wsrs._loop.sync import Parking, new_parking
+
+pytestmark = pytest.mark.anyio
+
+ASYNCIO_ONLY = pytest.mark.parametrize("anyio_backend", ["asyncio"], indirect=True)
+
+who = contextvars.ContextVar[str]("who", default="nobody")
+
+
+async def test_wake_now_wakes_every_parked_task() -> None:
+    parking = new_parking(resuming=True)
+    woken: list[int] = []
+    parked = anyio.Event()
+    waiting: list[int] = []
+
+    async def waiter(number: int) -> None:
+        waiting.append(number)
+        if len(waiting) == 3:
+            parked.set()  # no checkpoint from here to the park: all three are parked
+        await parking.park()
+        woken.append(number)
+
+    async with anyio.create_task_group() as group:
+        for number in range(3):
+            group.start_soon(waiter, number)
+        await parked.wait()
+        parking.wake_now()
+    assert sorted(woken) == [0, 1, 2]
+
+
+async def park_then_record(parking: Parking, events: list[str], ready: asyncio.Event) -> None:
+    who.set("waiter")
+    ready.set()  # no checkpoint from here to the park
+    await parking.park()
+    events.append(f"resumed in {who.get()}'s context")
+
+
+@ASYNCIO_ONLY
+async def test_from_a_callback_wake_now_resumes_the_task_before_it_returns() -> None:
+    parking = new_parking(resuming=True)
+    events: list[str] = []
+    ready = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(park_then_record(parking, events, ready))
+    await ready.wait()
+    called = asyncio.Event()
+
+    def callback() -> None:
+        parking.wake_now()
+        events.append("wake_now returned")
+        called.set()
+
+    asyncio.get_running_loop().call_soon(callback)
+    await called.wait()
+    await task
+    assert events == ["resumed in waiter's context", "wake_now returned"]
+
+
+@ASYNCIO_ONLY
+async def test_inside_a_task_wake_now_schedules_the_wake_up_instead() -> None:
+    parking = new_parking(resuming=True)
+    events: list[str] = []
+    ready = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(park_then_record(parking, events, ready))
+    await ready.wait()
+    parking.wake_now()
+    events.append("wake_now returned")
+    await task
+    assert events == ["wake_now returned", "resumed in waiter's context"]
+
+
+@ASYNCIO_ONLY
+async def test_a_cancelled_waiter_gets_its_cancellation_and_later_wakes_skip_it() -> None:
+    parking = new_parking(resuming=True)
+    events: list[str] = []
+    ready = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(park_then_record(parking, events, ready))
+    await ready.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    done = asyncio.Event()
+
+    def callback() -> None:
+        parking.wake_now()
+        parking.wake()
+        done.set()
+
+    asyncio.get_running_loop().call_soon(callback)
+    await done.wait()
+    assert events == []
+
+
+@ASYNCIO_ONLY
+async def test_a_task_that_parks_again_while_resumed_waits_for_the_next_wake() -> None:
+    parking = new_parking(resuming=True)
+    rounds: list[int] = []
+    ready = asyncio.Event()
+
+    async def loop_waiter() -> None:
+        ready.set()
+        for number in range(3):
+            await parking.park()
+            rounds.append(number)
+
+    task = asyncio.get_running_loop().create_task(loop_waiter())
+    await ready.wait()
+    seen: list[list[int]] = []
+    done = asyncio.Event()
+
+    def callback() -> None:
+        for _ in range(3):
+            parking.wake_now()
+            seen.append(list(rounds))
+        done.set()
+
+    asyncio.get_running_loop().call_soon(callback)
+    await done.wait()
+    await task
+    assert seen == [[0], [0, 1], [0, 1, 2]]
