@@ -127,3 +127,36 @@ async def test_a_task_that_parks_again_while_resumed_waits_for_the_next_wake() -
     await done.wait()
     await task
     assert seen == [[0], [0, 1], [0, 1, 2]]
+
+
+def test_an_interrupt_out_of_a_resumed_task_still_wakes_the_other_waiters() -> None:
+    # A KeyboardInterrupt (or SystemExit) a task raises while `wake_now` runs it leaves the loop
+    # through the callback; the tasks parked after it must still be woken, as `wake` would have.
+    loop = asyncio.new_event_loop()
+    woken: list[str] = []
+
+    async def interrupted(parking: Parking) -> None:
+        await parking.park()
+        raise KeyboardInterrupt
+
+    async def other(parking: Parking) -> None:
+        await parking.park()
+        woken.append("other")
+
+    async def park_both() -> tuple[Parking, asyncio.Task[None], asyncio.Task[None]]:
+        parking = new_parking(resuming=True)
+        first = loop.create_task(interrupted(parking))
+        second = loop.create_task(other(parking))
+        await asyncio.sleep(0)  # both ran up to their park, in order
+        return parking, first, second
+
+    try:
+        parking, first, second = loop.run_until_complete(park_both())
+        loop.call_soon(parking.wake_now)
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_forever()
+        assert isinstance(first.exception(), KeyboardInterrupt)
+        loop.run_until_complete(asyncio.wait_for(second, 5))
+        assert woken == ["other"]
+    finally:
+        loop.close()

@@ -269,10 +269,7 @@ class _ResumingParking(_AsyncioParking):
     def wake(self) -> None:
         futures = self._futures
         if futures:
-            for future in futures:
-                if not future.done():
-                    future.set_result(None)
-                    future._schedule_wakeup()  # type: ignore[attr-defined]
+            _wake_later(futures)
             futures.clear()
 
     def wake_now(self) -> None:
@@ -284,7 +281,7 @@ class _ResumingParking(_AsyncioParking):
             return
         # Swapped out first: a resumed task parks again, on the new list.
         self._futures = []
-        for future in futures:
+        for index, future in enumerate(futures):
             if future.done():
                 continue
             future.set_result(None)
@@ -298,6 +295,19 @@ class _ResumingParking(_AsyncioParking):
             except RuntimeError:
                 # The task's context is the one running this callback: the loop resumes it.
                 self._loop.call_soon(fn, future, context=context)
+            except BaseException:
+                # KeyboardInterrupt or SystemExit out of the resumed task leaves through this
+                # callback: the tasks after it are woken on the loop's next turn, as by `wake`.
+                _wake_later(futures[index + 1 :])
+                raise
+
+
+def _wake_later(futures: list[asyncio.Future[None]]) -> None:
+    """Set each pending future of a `_ResumingParking` done and schedule its waiter's wake-up."""
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+            future._schedule_wakeup()  # type: ignore[attr-defined]
 
 
 class _TrioParking:

@@ -70,6 +70,15 @@ def closed_exception(sent: CloseReason | None, received: CloseReason | None) -> 
     return ConnectionClosedError(sent, received)
 
 
+MESSAGE_TYPES = (str, bytes, bytearray, memoryview, Frame)
+"""What `send` and `send_nowait` take: a whole message (a buffer is Binary) or a frame."""
+
+
+def not_a_message(message: object) -> TypeError:
+    """The error for sending `message`, which is none of `MESSAGE_TYPES`."""
+    return TypeError(f"a message is str, bytes or a Frame, not {type(message).__name__}")
+
+
 class SessionBase(asyncio.BufferedProtocol, Generic[T]):
     """The parts of a session that do not depend on what it does with frames.
 
@@ -390,6 +399,9 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         ):
             compress = None if self._predicate(message) else False
         if self._compressing and not (type(message) is Frame and message.frame_type.is_control):
+            if not isinstance(message, MESSAGE_TYPES):
+                # Refused now, while its sender can be told: held, it would fail another's send.
+                raise not_a_message(message)
             self._held.append((message, compress))
             return
         # `_send_now` inlined: this is the message handler's whole sending path.

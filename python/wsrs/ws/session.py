@@ -41,6 +41,7 @@ from wsrs.ws._session_base import (
     Outgoing,
     SessionBase,
     closed_exception,
+    not_a_message,
 )
 from wsrs.ws.pingpong import PING_TIMEOUT_REASON, ping_payload
 
@@ -62,7 +63,7 @@ def _encode(encoder: FrameEncoder, message: object, compress: bool | None) -> by
         return encoder.encode_frame(message, compress)
     if isinstance(message, bytearray | memoryview):
         return encoder.encode_binary(message, True, compress)
-    raise TypeError(f"a message is str, bytes or a Frame, not {type(message).__name__}")
+    raise not_a_message(message)
 
 
 class WebSocketSession(SessionBase[Frame]):

@@ -160,3 +160,26 @@ async def test_a_close_held_behind_a_compression_still_answers_the_peers_close()
             await client.send(frame(CLOSE, close_payload(1000)))
             answer = await client.expect_close(1000)
     assert answer.rsv == 0
+
+
+async def test_an_object_of_another_type_sent_while_compressing_is_refused_at_once() -> None:
+    big = prose(2 << 20)
+    refused: list[str] = []
+
+    async def handler(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(ws.send, big)
+            await wait_until(lambda: ws._compressing)
+            try:
+                ws.send_nowait(12)  # type: ignore[arg-type]
+            except TypeError as error:
+                refused.append(str(error))
+            ws.send_nowait("held after it")
+            tasks.start_soon(ws.send, "waited")
+
+    with anyio.fail_after(30):
+        async with serving(websocket_app(handler), compression=SLOW) as server:
+            received = await received_until_closed(server.port)
+    assert refused == ["a message is str, bytes or a Frame, not int"]
+    assert received == [big, "held after it", "waited"]
