@@ -371,6 +371,8 @@ class DefaultWebSocketSession(SessionBase[Message]):
         try:
             rest = self._decoder.dispatch(read, self._inbox.append if handler is None else handler)
         except Exception as failure:
+            if handler is None:
+                raise  # not a handler's: the transport's fatal-error path, as before
             self._handler_failed(failure)
             return
         if rest is not None:
