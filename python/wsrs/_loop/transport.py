@@ -126,8 +126,9 @@ def _unsent(parts: Sequence[bytes], sent: int) -> Iterator[bytes | memoryview]:
 class StreamTransport:
     """asyncio's transport interface over an anyio byte stream, driven by `run()`.
 
-    `run()` reads in the calling task and hands each read to the consumer. Writes go out from a
-    writer task started with `spawn` while there is something to send; on trio's plain sockets
+    `run()` reads in the calling task and hands each read to the consumer; on trio's plain
+    sockets it reads the socket itself, into a buffered consumer's own memory. Writes go out from
+    a writer task started with `spawn` while there is something to send; on trio's plain sockets
     `write` first tries a non-blocking send itself, so most writes need no task at all.
     """
 
