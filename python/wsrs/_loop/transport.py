@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import asyncio.selector_events
 import os
+import socket
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -30,6 +32,8 @@ DEFAULT_WRITE_HIGH = 64 * 1024
 """Bytes buffered for writing before consumers are told to pause (`pause_writing`)."""
 DEFAULT_WRITE_LOW = 16 * 1024
 """Buffered bytes at or below which writing resumes (`resume_writing`)."""
+READ_SIZE = 64 * 1024
+"""Bytes asked of one socket read for a consumer that takes `bytes` (`data_received`)."""
 
 
 class Consumer(Protocol):
@@ -138,8 +142,9 @@ def _unsent(parts: Sequence[bytes], sent: int) -> Iterator[bytes | memoryview]:
 class StreamTransport:
     """asyncio's transport interface over an anyio byte stream, driven by `run()`.
 
-    `run()` reads in the calling task and hands each read to the consumer. Writes go out from a
-    writer task started with `spawn` while there is something to send; on trio's plain sockets
+    `run()` reads in the calling task and hands each read to the consumer; on trio's plain
+    sockets it reads the socket itself, into a buffered consumer's own memory. Writes go out from
+    a writer task started with `spawn` while there is something to send; on trio's plain sockets
     `write` first tries a non-blocking send itself, so most writes need no task at all.
     """
 
@@ -176,7 +181,10 @@ class StreamTransport:
         """Read until the connection ends, then close the stream; `connection_lost` runs once."""
         try:
             with self._reader_scope:
-                await self._read_loop()
+                if self._raw_socket is not None:
+                    await self._read_socket(self._raw_socket)
+                else:
+                    await self._read_loop()
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as error:
             self._error = self._error or error
         finally:
@@ -206,6 +214,46 @@ class StreamTransport:
                 # Half-closed: the consumer may still write; `_finish` ends the wait.
                 await anyio.sleep_forever()
             self._consumer.data_received(data)
+
+    async def _read_socket(self, sock: socket.socket) -> None:
+        """`_read_loop` on trio's plain socket: wait until it is readable, then one
+        non-blocking read, into the consumer's own memory when it is a buffered protocol
+        (`get_buffer`/`buffer_updated`, as asyncio's loop does), so no `bytes` is made per
+        read, and without the stream's layers (anyio's guard, trio's retry and its second
+        checkpoint). `wait_readable` is the read's checkpoint: cancellation lands there, and
+        a peer that floods the socket still lets other tasks run between reads."""
+        trio: Any = sys.modules["trio"]
+        wait_readable = trio.lowlevel.wait_readable
+        while True:
+            if self._closing:
+                await anyio.sleep_forever()
+            if self._reading_paused:
+                await self._reader_parking.park()
+                continue
+            try:
+                await wait_readable(sock)
+            except trio.ClosedResourceError:
+                raise anyio.ClosedResourceError from None  # another task closed the stream
+            if self._reading_paused or self._closing:
+                continue  # paused or closed while waiting: nothing more is handed over
+            consumer = self._consumer
+            get_buffer = getattr(consumer, "get_buffer", None)
+            try:
+                if get_buffer is not None:
+                    nbytes = sock.recv_into(get_buffer(-1))
+                    if nbytes:
+                        consumer.buffer_updated(nbytes)  # type: ignore[attr-defined]
+                        continue
+                else:
+                    data = sock.recv(READ_SIZE)
+                    if data:
+                        consumer.data_received(data)
+                        continue
+            except (BlockingIOError, InterruptedError):
+                continue
+            if not consumer.eof_received():
+                self.close()
+            await anyio.sleep_forever()
 
     def _start_writer(self) -> None:
         if not self._writer_running:
