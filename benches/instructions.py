@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,7 @@ DEFAULT_SERVERS: Final = ("wsrs", "wsrs-handler", "picows")
 #: Valgrind runs the interpreter some 50 times slower: start-up and the exit dump take long.
 READY_TIMEOUT: Final = 300.0
 EXIT_TIMEOUT: Final = 300.0
+INTERRUPT_GRACE: Final = 60.0
 _TOTALS = re.compile(rb"^(?:summary|totals): (\d+)", re.MULTILINE)
 
 
@@ -102,10 +104,18 @@ def server_instructions(server: Server, loop: str, size: int, count: int, out: P
     argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
     with Child(server.label(loop), [*argv, *server.argv(port, loop)]) as child:
         wait_for_port(child, port, READY_TIMEOUT)
-        uvloop.run(echo_round_trips(port, size, count))
-        # SIGINT: the servers shut down as on Ctrl-C, and callgrind writes its counts at exit.
+        try:
+            uvloop.run(echo_round_trips(port, size, count))
+        except (TimeoutError, ConnectionError, ValueError, OSError) as error:
+            raise child.failure(f"round trips failed: {error!r}") from None
+        # SIGINT: the servers shut down as on Ctrl-C, and callgrind writes its counts at exit;
+        # one that does not stop on it gets SIGTERM, on which callgrind writes them too.
         os.killpg(child.pid, signal.SIGINT)
-        child.wait(EXIT_TIMEOUT)
+        try:
+            child.proc.wait(INTERRUPT_GRACE)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGTERM)
+            child.wait(EXIT_TIMEOUT)
     found = _TOTALS.search(out.read_bytes()) if out.exists() else None
     if found is None:
         raise BenchError(f"{server.label(loop)}: callgrind wrote no totals to {out}")
