@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable
 
 import anyio
 import pytest
@@ -38,29 +39,44 @@ async def test_wake_now_wakes_every_parked_task() -> None:
     assert sorted(woken) == [0, 1, 2]
 
 
-async def park_then_record(parking: Parking, events: list[str], ready: asyncio.Event) -> None:
-    who.set("waiter")
-    ready.set()  # no checkpoint from here to the park
-    await parking.park()
-    events.append(f"resumed in {who.get()}'s context")
+async def parked_waiter(parking: Parking, events: list[str]) -> asyncio.Task[None]:
+    """A task parked at `parking` that records, once resumed, whose context it runs in."""
+    ready = asyncio.Event()
+
+    async def park_then_record() -> None:
+        who.set("waiter")
+        ready.set()  # no checkpoint from here to the park
+        await parking.park()
+        events.append(f"resumed in {who.get()}'s context")
+
+    task = asyncio.get_running_loop().create_task(park_then_record())
+    await ready.wait()
+    return task
+
+
+async def in_a_callback(function: Callable[[], None]) -> None:
+    """Run `function` from a loop callback (no task running) and wait until it has returned."""
+    done = asyncio.Event()
+
+    def callback() -> None:
+        function()
+        done.set()
+
+    asyncio.get_running_loop().call_soon(callback)
+    await done.wait()
 
 
 @ASYNCIO_ONLY
 async def test_from_a_callback_wake_now_resumes_the_task_before_it_returns() -> None:
     parking = new_parking(resuming=True)
     events: list[str] = []
-    ready = asyncio.Event()
-    task = asyncio.get_running_loop().create_task(park_then_record(parking, events, ready))
-    await ready.wait()
-    called = asyncio.Event()
+    task = await parked_waiter(parking, events)
 
-    def callback() -> None:
+    def wake() -> None:
         parking.wake_now()
         events.append("wake_now returned")
-        called.set()
 
-    asyncio.get_running_loop().call_soon(callback)
-    await called.wait()
+    await in_a_callback(wake)
     await task
     assert events == ["resumed in waiter's context", "wake_now returned"]
 
@@ -69,9 +85,7 @@ async def test_from_a_callback_wake_now_resumes_the_task_before_it_returns() -> 
 async def test_inside_a_task_wake_now_schedules_the_wake_up_instead() -> None:
     parking = new_parking(resuming=True)
     events: list[str] = []
-    ready = asyncio.Event()
-    task = asyncio.get_running_loop().create_task(park_then_record(parking, events, ready))
-    await ready.wait()
+    task = await parked_waiter(parking, events)
     parking.wake_now()
     events.append("wake_now returned")
     await task
@@ -82,21 +96,16 @@ async def test_inside_a_task_wake_now_schedules_the_wake_up_instead() -> None:
 async def test_a_cancelled_waiter_gets_its_cancellation_and_later_wakes_skip_it() -> None:
     parking = new_parking(resuming=True)
     events: list[str] = []
-    ready = asyncio.Event()
-    task = asyncio.get_running_loop().create_task(park_then_record(parking, events, ready))
-    await ready.wait()
+    task = await parked_waiter(parking, events)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    done = asyncio.Event()
 
-    def callback() -> None:
+    def wake_twice() -> None:
         parking.wake_now()
         parking.wake()
-        done.set()
 
-    asyncio.get_running_loop().call_soon(callback)
-    await done.wait()
+    await in_a_callback(wake_twice)
     assert events == []
 
 
@@ -115,16 +124,13 @@ async def test_a_task_that_parks_again_while_resumed_waits_for_the_next_wake() -
     task = asyncio.get_running_loop().create_task(loop_waiter())
     await ready.wait()
     seen: list[list[int]] = []
-    done = asyncio.Event()
 
-    def callback() -> None:
+    def wake_three_times() -> None:
         for _ in range(3):
             parking.wake_now()
             seen.append(list(rounds))
-        done.set()
 
-    asyncio.get_running_loop().call_soon(callback)
-    await done.wait()
+    await in_a_callback(wake_three_times)
     await task
     assert seen == [[0], [0, 1], [0, 1, 2]]
 

@@ -71,9 +71,8 @@ async def _run(transport: StreamTransport, done: anyio.Event) -> None:
     done.set()
 
 
-async def test_a_buffered_consumer_gets_every_byte_in_its_own_memory_on_trio() -> None:
-    payload = os.urandom(300_000)
-    consumer = Buffered(4096)
+async def deliver(consumer: Plain, payload: bytes) -> None:
+    """Send `payload` and EOF over TCP to a `StreamTransport` feeding `consumer`, until it ends."""
     async with tcp_pair() as (client, server), anyio.create_task_group() as tg:
         transport = StreamTransport(server, consumer, tg.start_soon)
         done = anyio.Event()
@@ -83,6 +82,12 @@ async def test_a_buffered_consumer_gets_every_byte_in_its_own_memory_on_trio() -
         await consumer.eof.wait()
         transport.close()
         await done.wait()
+
+
+async def test_a_buffered_consumer_gets_every_byte_in_its_own_memory_on_trio() -> None:
+    payload = os.urandom(300_000)
+    consumer = Buffered(4096)
+    await deliver(consumer, payload)
     assert bytes(consumer.data) == payload
     assert consumer.lost == [None]
     if running_trio():
@@ -96,15 +101,7 @@ async def test_a_buffered_consumer_gets_every_byte_in_its_own_memory_on_trio() -
 async def test_a_plain_consumer_gets_every_byte_and_eof() -> None:
     payload = os.urandom(200_000)
     consumer = Plain()
-    async with tcp_pair() as (client, server), anyio.create_task_group() as tg:
-        transport = StreamTransport(server, consumer, tg.start_soon)
-        done = anyio.Event()
-        tg.start_soon(_run, transport, done)
-        await client.send(payload)
-        await client.send_eof()
-        await consumer.eof.wait()
-        transport.close()
-        await done.wait()
+    await deliver(consumer, payload)
     assert bytes(consumer.data) == payload
     assert consumer.lost == [None]
 

@@ -209,11 +209,15 @@ class StreamTransport:
             try:
                 data = await stream.receive()
             except anyio.EndOfStream:
-                if not self._consumer.eof_received():
-                    self.close()
-                # Half-closed: the consumer may still write; `_finish` ends the wait.
-                await anyio.sleep_forever()
+                await self._at_eof()
             self._consumer.data_received(data)
+
+    async def _at_eof(self) -> None:
+        """The peer finished sending: the consumer decides whether to close; half-closed, it may
+        still write, and `_finish` ends the wait."""
+        if not self._consumer.eof_received():
+            self.close()
+        await anyio.sleep_forever()
 
     async def _read_socket(self, sock: socket.socket) -> None:
         """`_read_loop` on trio's plain socket: wait until it is readable, then one
@@ -251,9 +255,7 @@ class StreamTransport:
                         continue
             except (BlockingIOError, InterruptedError):
                 continue
-            if not consumer.eof_received():
-                self.close()
-            await anyio.sleep_forever()
+            await self._at_eof()
 
     def _start_writer(self) -> None:
         if not self._writer_running:

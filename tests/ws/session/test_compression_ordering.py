@@ -4,9 +4,11 @@ call returns goes out whole and in order, and no sender is left waiting."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 import anyio
+import anyio.abc
 import pytest
 
 from tests.helpers import serving, websocket_app
@@ -29,6 +31,23 @@ async def received_until_closed(port: int) -> list[str | bytes]:
         return [message async for message in ws]
 
 
+async def received_from(
+    handler: Callable[[DefaultWebSocketSession], Awaitable[None]], compression: Deflate = SLOW
+) -> list[str | bytes]:
+    """What a client receives from `handler`'s session after its "go", until it closes."""
+    with anyio.fail_after(30):
+        async with serving(websocket_app(handler), compression=compression) as server:
+            return await received_until_closed(server.port)
+
+
+async def start_compressing(
+    ws: DefaultWebSocketSession, tasks: anyio.abc.TaskGroup, big: str
+) -> None:
+    """Send `big` from a task of `tasks`; return once it is being compressed off the loop."""
+    tasks.start_soon(ws.send, big)
+    await wait_until(lambda: ws._compressing)
+
+
 async def test_close_while_compressing_sends_what_came_before_it_first() -> None:
     big = prose(2 << 20)
     send_returned = anyio.Event()
@@ -46,9 +65,7 @@ async def test_close_while_compressing_sends_what_came_before_it_first() -> None
             ws.send_nowait("accepted before close")
             await ws.close()
 
-    with anyio.fail_after(30):
-        async with serving(websocket_app(handler), compression=SLOW) as server:
-            received = await received_until_closed(server.port)
+    received = await received_from(handler)
     assert received == [big, "accepted before close"]
     assert send_returned.is_set()
 
@@ -60,15 +77,12 @@ async def test_flush_waits_for_messages_held_behind_a_compression() -> None:
     async def handler(ws: DefaultWebSocketSession) -> None:
         await ws.receive()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(ws.send, big)
-            await wait_until(lambda: ws._compressing)
+            await start_compressing(ws, tasks, big)
             ws.send_nowait("held")
             await ws.flush()
             flushed.append((ws._compressing, len(ws._held)))
 
-    with anyio.fail_after(30):
-        async with serving(websocket_app(handler), compression=SLOW) as server:
-            received = await received_until_closed(server.port)
+    received = await received_from(handler)
     assert flushed == [(False, 0)]
     assert received == [big, "held"]
 
@@ -79,17 +93,14 @@ async def test_a_held_message_refused_later_costs_neither_the_sender_nor_the_oth
     async def handler(ws: DefaultWebSocketSession) -> None:
         await ws.receive()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(ws.send, big)
-            await wait_until(lambda: ws._compressing)
+            await start_compressing(ws, tasks, big)
             ws.send_nowait(Frame.text("frag", fin=False))
             # Binary inside a fragmented Text message: refused when its turn comes, and logged.
             ws.send_nowait(b"interleaved")
             ws.send_nowait(Frame.text("mented"))
             tasks.start_soon(ws.send, "waited")
 
-    with anyio.fail_after(30):
-        async with serving(websocket_app(handler), compression=SLOW) as server:
-            received = await received_until_closed(server.port)
+    received = await received_from(handler)
     assert received == [big, "fragmented", "waited"]
 
 
@@ -100,16 +111,13 @@ async def test_a_broadcast_behind_a_held_fragment_is_reported_not_sent() -> None
     async def handler(ws: DefaultWebSocketSession) -> None:
         await ws.receive()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(ws.send, big)
-            await wait_until(lambda: ws._compressing)
+            await start_compressing(ws, tasks, big)
             ws.send_nowait(Frame.text("frag", fin=False))
             skipped.append(broadcast([ws], "news while a fragment is open") == [ws])
             ws.send_nowait(Frame.text("mented"))
             skipped.append(broadcast([ws], "news after it") == [ws])
 
-    with anyio.fail_after(30):
-        async with serving(websocket_app(handler), compression=SLOW) as server:
-            received = await received_until_closed(server.port)
+    received = await received_from(handler)
     assert skipped == [True, False]
     assert received == [big, "fragmented", "news after it"]
 
@@ -125,9 +133,7 @@ async def test_a_long_message_sent_inside_a_fragmented_one_ends_it_as_without_co
         await ws.send(long)
         await ws.send("next")
 
-    with anyio.fail_after(30):
-        async with serving(websocket_app(handler), compression=Deflate()) as server:
-            received = await received_until_closed(server.port)
+    received = await received_from(handler, Deflate())
     assert received == ["start: " + long, "next"]
 
 
@@ -169,8 +175,7 @@ async def test_an_object_of_another_type_sent_while_compressing_is_refused_at_on
     async def handler(ws: DefaultWebSocketSession) -> None:
         await ws.receive()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(ws.send, big)
-            await wait_until(lambda: ws._compressing)
+            await start_compressing(ws, tasks, big)
             try:
                 ws.send_nowait(12)  # type: ignore[arg-type]
             except TypeError as error:
@@ -178,8 +183,6 @@ async def test_an_object_of_another_type_sent_while_compressing_is_refused_at_on
             ws.send_nowait("held after it")
             tasks.start_soon(ws.send, "waited")
 
-    with anyio.fail_after(30):
-        async with serving(websocket_app(handler), compression=SLOW) as server:
-            received = await received_until_closed(server.port)
+    received = await received_from(handler)
     assert refused == ["a message is str, bytes or a Frame, not int"]
     assert received == [big, "held after it", "waited"]
