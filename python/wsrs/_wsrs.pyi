@@ -1,10 +1,14 @@
 """The Rust core of wsrs (built by maturin from `rust/`): byte work only, no I/O and no time."""
 
-from collections.abc import Callable, Sequence
-from typing import ClassVar, final
+import asyncio
+from collections.abc import Callable, Generator, Sequence
+from contextvars import Context
+from typing import ClassVar, Generic, TypeVar, final
 
 from wsrs.exceptions import MultipartError, RemoteProtocolError
 from wsrs.http import Headers
+
+T = TypeVar("T")
 
 BytesLike = bytes | bytearray | memoryview
 
@@ -273,18 +277,65 @@ class FrameDecoder:
 
     def buffer_updated(self, nbytes: int) -> list[str | bytes | Frame]:
         """Decode the `nbytes` just read into the last `get_buffer` view, as `feed` does."""
-    def dispatch(
-        self, read: int | BytesLike, sink: Callable[[str | bytes], object]
-    ) -> list[str | bytes | Frame] | None:
-        """Decode one read (`nbytes` read into the last `get_buffer` view, as `buffer_updated`,
-        or bytes read by someone else, as `feed`), calling `sink(message)` for each whole
-        message in order up to the first control frame.
 
-        None when everything went to `sink` and no violation happened; otherwise the events
-        from the first control frame on (maybe none), with `error` set if the read ended in a
-        violation. After a violation it decodes nothing and returns None. An exception of
-        `sink`'s propagates; the events after that message are dropped.
-        """
+@final
+class Inbox(Generic[T]):
+    """A session's incoming side: decodes each read and hands its whole messages to the handler
+    or queues them, waking the tasks waiting here; on asyncio it is what `async for` awaits.
+
+    The session is called back for what stays Python: `_deliver(events)` for a control frame and
+    what follows it or a violation, `_handler_failed(error)`, `_after_handler()` while writes are
+    paused, `_update_reading()` when the inbox fills or drains, `_inbox_end()` for what a wait
+    at the empty, closed inbox raises.
+    """
+
+    handler: Callable[[T], object] | None
+    """Messages go to it instead of the queue."""
+    paused: bool
+    """True while reading is paused because `capacity` items wait."""
+    def __init__(
+        self,
+        session: object,
+        decoder: FrameDecoder,
+        *,
+        capacity: int,
+        resume_below: int,
+        event_loop: asyncio.AbstractEventLoop | None = None,
+        parking: object | None = None,
+        resume: bool = False,
+    ) -> None: ...
+    @property
+    def closed(self) -> bool:
+        """True once no more items come."""
+    def close(self) -> None:
+        """No more items come: a wait at the empty inbox then ends with `_inbox_end()`."""
+    def __len__(self) -> int: ...
+    def append(self, item: T) -> None: ...
+    def popleft(self) -> T:
+        """The oldest item; reading resumes once the inbox has drained to `resume_below`."""
+    def queued(self) -> None:
+        """Wake the waiting tasks on the loop's next turn; pause reading once full."""
+    def wake(self) -> None:
+        """Wake the waiting tasks on the loop's next turn."""
+    def read(self, read: int | BytesLike, /) -> None:
+        """Decode one read (`nbytes` into the decoder's view, or bytes) and hand it on."""
+    def __await__(self) -> Generator[InboxWaiter, None, T]: ...
+
+@final
+class InboxWaiter:
+    """What a task waiting at an `Inbox` awaits: the parts of `asyncio.Future` a `Task` uses."""
+
+    _asyncio_future_blocking: bool
+    def get_loop(self) -> asyncio.AbstractEventLoop: ...
+    def add_done_callback(
+        self, callback: Callable[[InboxWaiter], object], /, *, context: Context | None = None
+    ) -> None: ...
+    def remove_done_callback(self, callback: Callable[[InboxWaiter], object]) -> int: ...
+    def cancel(self, msg: object = None) -> bool: ...
+    def cancelled(self) -> bool: ...
+    def done(self) -> bool: ...
+    def result(self) -> None: ...
+    def exception(self) -> None: ...
 
 @final
 class FrameEncoder:

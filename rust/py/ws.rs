@@ -1,6 +1,6 @@
 //! Bindings for the WebSocket codec: `FrameType`, `CloseCode`, `CloseReason` and `apply_mask`
-//! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`, the decoder's read
-//! buffers in `reading`, `PerMessageDeflate` in `deflate`.
+//! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`, a session's incoming
+//! side in `inbox`, the decoder's read buffers in `reading`, `PerMessageDeflate` in `deflate`.
 //!
 //! Bytes-like arguments: a `bytes` is read in place; any other buffer (bytearray, memoryview) is
 //! copied first, because Python code run by an allocation (a finalizer) could change it while
@@ -17,6 +17,7 @@ use pyo3::types::{PyBytes, PyString};
 mod codec;
 mod deflate;
 mod frame;
+mod inbox;
 mod reading;
 
 use crate::py::errors::usage_error_to_py;
@@ -26,6 +27,7 @@ use crate::ws::{CloseCode, CloseReason, FrameType, UsageError, DEFAULT_MAX_FRAME
 use codec::{PyFrameDecoder, PyFrameEncoder};
 use deflate::PyPerMessageDeflate;
 use frame::PyFrame;
+use inbox::{PyInbox, PyInboxWaiter};
 
 /// The bytes of a bytes-like argument.
 pub(crate) enum BytesArg<'py> {
@@ -434,6 +436,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFrame>()?;
     m.add_class::<PyFrameDecoder>()?;
     m.add_class::<PyFrameEncoder>()?;
+    m.add_class::<PyInbox>()?;
+    m.add_class::<PyInboxWaiter>()?;
     m.add_class::<PyPerMessageDeflate>()?;
     m.add_function(wrap_pyfunction!(apply_mask, m)?)
 }

@@ -12,12 +12,11 @@ starts per-request tasks without anyio's task-group bookkeeping, `clock` is the 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -157,25 +156,12 @@ class Parking(Protocol):
     def wake(self) -> None:
         """Wake every parked task; callable from synchronous callbacks."""
 
-    def wake_now(self) -> None:
-        """As `wake`; a parking made with `resuming=True` may resume the tasks before it returns.
 
-        Call it only where the caller's state is settled (the woken tasks may run inside it).
-        """
-
-
-def new_parking(*, resuming: bool = False) -> Parking:
-    """A `Parking` for the running event loop (must be called in async context).
-
-    With `resuming`, `wake_now` on asyncio's own loops resumes the parked tasks at once when it
-    is called from a callback (no task running), instead of on the loop's next turn.
-    """
+def new_parking() -> Parking:
+    """A `Parking` for the running event loop (must be called in async context)."""
     if running_trio():
         return _TrioParking()
-    loop = asyncio.get_running_loop()
-    if resuming and isinstance(loop, asyncio.BaseEventLoop):
-        return _ResumingParking(loop)
-    return _AsyncioParking(loop)
+    return _AsyncioParking(asyncio.get_running_loop())
 
 
 class _AsyncioParking:
@@ -189,8 +175,6 @@ class _AsyncioParking:
     """
 
     __slots__ = ("_futures", "_loop")
-    _future_class: ClassVar[type[asyncio.Future[None]] | None] = None
-    """What `park` hands out: the loop's own future (None), or a subclass made for its loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -198,8 +182,7 @@ class _AsyncioParking:
 
     def park(self) -> asyncio.Future[None]:
         futures = self._futures
-        kind = self._future_class
-        future = self._loop.create_future() if kind is None else kind(loop=self._loop)
+        future = self._loop.create_future()
         if futures is None:
             self._futures = [future]
             return future
@@ -215,99 +198,6 @@ class _AsyncioParking:
                 if not future.done():
                     future.set_result(None)
             futures.clear()
-
-    wake_now = wake
-
-
-class _ResumableFuture(asyncio.Future[None]):
-    """A future that keeps its waiting task's wake-up callback for `_ResumingParking` to call.
-
-    A task awaiting it registers the callback with `add_done_callback`; kept here instead of
-    in the future, it does not go through `call_soon` when the result is set. A cancelled
-    future schedules it as asyncio would.
-    """
-
-    __slots__ = ("_wakeup",)
-    _wakeup: tuple[Callable[[Self], object], contextvars.Context] | None
-
-    def add_done_callback(
-        self, fn: Callable[[Self], object], /, *, context: contextvars.Context | None = None
-    ) -> None:
-        if self.done() or getattr(self, "_wakeup", None) is not None:
-            super().add_done_callback(fn, context=context)
-        else:
-            self._wakeup = (fn, context if context is not None else contextvars.copy_context())
-
-    def cancel(self, msg: Any = None) -> bool:
-        if not super().cancel(msg):
-            return False
-        self._schedule_wakeup()
-        return True
-
-    def _schedule_wakeup(self) -> None:
-        """Hand the kept wake-up callback to the loop, as a plain future's `set_result` does."""
-        wakeup = getattr(self, "_wakeup", None)
-        if wakeup is not None:
-            self._wakeup = None
-            fn, context = wakeup
-            self.get_loop().call_soon(fn, self, context=context)
-
-
-class _ResumingParking(_AsyncioParking):
-    """A parking whose `wake_now` resumes the waiting tasks before it returns.
-
-    On asyncio's own loops a wake-up through `call_soon` costs a turn of the loop, written in
-    Python (another `select`, a handle), as much as the rest of a small message's path. Called
-    from a protocol callback (no task running), `wake_now` runs each task's wake-up callback
-    itself, in the task's context, as the loop would have on its next turn. Inside a task it
-    cannot (asyncio runs one task at a time), and schedules them.
-    """
-
-    __slots__ = ()
-    _future_class = _ResumableFuture
-
-    def wake(self) -> None:
-        futures = self._futures
-        if futures:
-            _wake_later(futures)
-            futures.clear()
-
-    def wake_now(self) -> None:
-        futures = self._futures
-        if not futures:
-            return
-        if asyncio.current_task(self._loop) is not None:
-            self.wake()
-            return
-        # Swapped out first: a resumed task parks again, on the new list.
-        self._futures = []
-        for index, future in enumerate(futures):
-            if future.done():
-                continue
-            future.set_result(None)
-            wakeup = getattr(future, "_wakeup", None)
-            if wakeup is None:
-                continue
-            future._wakeup = None  # type: ignore[attr-defined]
-            fn, context = wakeup
-            try:
-                context.run(fn, future)
-            except RuntimeError:
-                # The task's context is the one running this callback: the loop resumes it.
-                self._loop.call_soon(fn, future, context=context)
-            except BaseException:
-                # KeyboardInterrupt or SystemExit out of the resumed task leaves through this
-                # callback: the tasks after it are woken on the loop's next turn, as by `wake`.
-                _wake_later(futures[index + 1 :])
-                raise
-
-
-def _wake_later(futures: list[asyncio.Future[None]]) -> None:
-    """Set each pending future of a `_ResumingParking` done and schedule its waiter's wake-up."""
-    for future in futures:
-        if not future.done():
-            future.set_result(None)
-            future._schedule_wakeup()  # type: ignore[attr-defined]
 
 
 class _TrioParking:
@@ -338,8 +228,6 @@ class _TrioParking:
             for task in tasks:
                 reschedule(task)
             tasks.clear()
-
-    wake_now = wake
 
 
 class Deferred(Generic[T]):

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import anyio
 
-from wsrs._loop.sync import Deferred, new_parking
+from wsrs._loop.sync import Deferred, Parking, new_parking, running_trio
 from wsrs._loop.timers import Timers
-from wsrs._loop.transport import Transport, direct_write, vectored_write
-from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder, PerMessageDeflate
+from wsrs._loop.transport import StreamTransport, Transport, direct_write, vectored_write
+from wsrs._wsrs import CloseReason, Frame, FrameDecoder, FrameEncoder, Inbox, PerMessageDeflate
 from wsrs.exceptions import (
     ConnectionClosed,
     ConnectionClosedError,
@@ -91,7 +90,6 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
     """Whether the decoder hands over whole messages (True) or every frame (False)."""
 
     __slots__ = (
-        "_capacity",
         "_client",
         "_close_written",
         "_compressing",
@@ -109,13 +107,10 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         "_lost",
         "_min_size",
         "_off_loop_min",
-        "_on_message",
-        "_paused_for_inbox",
         "_paused_for_writes",
         "_predicate",
         "_readers",
         "_received",
-        "_resume_below",
         "_sent",
         "_timers",
         "_topics",
@@ -184,18 +179,26 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         # Where the transport reads next: the decoder's own method in a slot, so a read costs no
         # Python frame of ours (asyncio's method is only the interface it fills).
         self.get_buffer = self._decoder.get_buffer  # type: ignore[method-assign]
-        self._inbox: deque[T] = deque()
-        self._readers = new_parking(resuming=True)
+        # On asyncio the inbox is what a receiver awaits; on trio it wakes the session's parking.
+        loop = None if running_trio() else asyncio.get_running_loop()
+        self._readers: Parking | None = None if loop is not None else new_parking()
+        self._inbox: Inbox[T] = Inbox(
+            self,
+            self._decoder,
+            capacity=config.incoming_capacity,
+            resume_below=max(1, config.incoming_capacity // 4),
+            event_loop=loop,
+            parking=self._readers,
+            # A loop's own transport reads in callbacks, where no task runs: a receiver is
+            # resumed there, with no turn of the loop in between.
+            resume=loop is not None and not isinstance(transport, StreamTransport),
+        )
         self._writers = new_parking()
         self._lost = Deferred[None]()
         self._incoming_end: ConnectionClosed | None = None
         self._deferred_error: RemoteProtocolError | None = None
-        self._on_message: Callable[[T], object] | None = None
         self._writing_paused = False
-        self._paused_for_inbox = False
         self._paused_for_writes = False
-        self._capacity = config.incoming_capacity
-        self._resume_below = max(1, config.incoming_capacity // 4)
         self._connection_lost = False
         self._close_written = False
         self._sent: CloseReason | None = None
@@ -294,25 +297,32 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
     def __aiter__(self) -> SessionBase[T]:
         return self
 
-    async def __anext__(self) -> T:
+    def __anext__(self) -> Awaitable[T]:
         """The next item; iteration ends on a normal close and raises on an abnormal one."""
         # `async for` is the hot path, so `receive` is written in terms of this, not the reverse.
+        # On asyncio the Rust inbox is awaited itself: no coroutine of ours per item.
+        if self._readers is None:
+            return self._inbox
+        return self._next_parked()
+
+    async def _next_parked(self) -> T:
+        """The next item on trio: the session's parking is woken when items arrive."""
         inbox = self._inbox
         while not inbox:
-            end = self._incoming_end
-            if end is not None:
-                if isinstance(end, ConnectionClosedOK):
-                    raise StopAsyncIteration
-                raise end
-            if self._deferred_error is not None:
-                self._fail_protocol(self._deferred_error)
-                continue
+            if inbox.closed:
+                raise self._inbox_end()
+            assert self._readers is not None
             await self._readers.park()
-        item = inbox.popleft()
-        if self._paused_for_inbox and len(inbox) <= self._resume_below:
-            self._paused_for_inbox = False
-            self._update_reading()
-        return item
+        return inbox.popleft()
+
+    def _inbox_end(self) -> BaseException:
+        """What a wait at the empty, closed inbox raises: `StopAsyncIteration` after a normal
+        close, else the end (a violation held back for the items before it fails first)."""
+        if self._incoming_end is None and self._deferred_error is not None:
+            self._fail_protocol(self._deferred_error)
+        end = self._incoming_end
+        assert end is not None
+        return StopAsyncIteration() if isinstance(end, ConnectionClosedOK) else end
 
     def set_message_handler(self, handler: Callable[[T], object] | None) -> None:
         """Hand each incoming item to `handler(item)` as soon as it is decoded.
@@ -322,14 +332,15 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         An exception it raises closes the session with 1011. None goes back to queueing items
         for `receive()`.
         """
-        self._on_message = handler
+        inbox = self._inbox
+        inbox.handler = handler
         if handler is None:
             self._paused_for_writes = False
             self._update_reading()
             return
-        while self._inbox:
-            self._dispatch(handler, self._inbox.popleft())
-        self._paused_for_inbox = False
+        while inbox:
+            self._dispatch(handler, inbox.popleft())
+        inbox.paused = False
         self._paused_for_writes = self._writing_paused
         self._update_reading()
         if self._deferred_error is not None:
@@ -342,8 +353,8 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
             self._handler_failed(error)
 
     def _handler_failed(self, error: Exception) -> None:
-        """A message handler raised (call it from the `except` block): log, fail with 1011."""
-        logger.exception("WebSocket message handler failed")
+        """A message handler raised `error`: log it, fail the connection with 1011."""
+        logger.error("WebSocket message handler failed", exc_info=error)
         self._fail(CloseReason.truncated(1011, str(error) or type(error).__name__), error)
 
     def _fail(self, reason: CloseReason, cause: BaseException | None = None) -> None:
@@ -356,17 +367,10 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
             self._paused_for_writes = True
             self._update_reading()
 
-    def _queued(self) -> None:
-        """Items were added to the inbox: wake receivers, stop reading once it is full."""
-        self._readers.wake()
-        if len(self._inbox) >= self._capacity and not self._paused_for_inbox:
-            self._paused_for_inbox = True
-            self._update_reading()
-
     def _update_reading(self) -> None:
         if self._connection_lost:
             return
-        if self._paused_for_inbox or self._paused_for_writes:
+        if self._inbox.paused or self._paused_for_writes:
             self._transport.pause_reading()
         else:
             self._transport.resume_reading()
@@ -378,7 +382,7 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
     def _end_incoming(self, end: ConnectionClosed) -> None:
         if self._incoming_end is None:
             self._incoming_end = end
-            self._readers.wake()
+            self._inbox.close()
 
     # --- sending ----------------------------------------------------------------------------
 

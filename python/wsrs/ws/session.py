@@ -97,7 +97,7 @@ class WebSocketSession(SessionBase[Frame]):
 
     def _deliver(self, frames: list[Frame]) -> None:
         decoder = self._decoder
-        handler = self._on_message
+        handler = self._inbox.handler
         for frame in frames:
             if frame.frame_type == FrameType.CLOSE:
                 self._received = frame.read_reason() or NO_STATUS
@@ -106,7 +106,7 @@ class WebSocketSession(SessionBase[Frame]):
             else:
                 self._inbox.append(frame)
         if frames and handler is None:
-            self._queued()
+            self._inbox.queued()
         elif frames:
             self._after_handler()
         if decoder.error is not None:
@@ -146,12 +146,16 @@ class DefaultWebSocketSession(SessionBase[Message]):
         "_ping_interval",
         "_ping_timer",
         "_timeout",
+        "buffer_updated",
         "close_timeout",
+        "data_received",
     )
 
     _reassemble = True
 
     def _init_state(self) -> None:
+        # Both read entry points are the inbox's: a read costs no Python frame of ours.
+        self.buffer_updated = self.data_received = self._inbox.read  # type: ignore[method-assign]
         self._close_reason = Deferred[CloseReason]()
         self._close_frame_received = False
         self._close_timer: TimerHandle | None = None
@@ -363,38 +367,9 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     # --- transport callbacks ----------------------------------------------------------------
 
-    def _read(self, read: int | bytes) -> None:
-        """Decode one read (`nbytes` into the `get_buffer` view, or bytes another transport
-        read); its messages go to the handler or the inbox from Rust, what else it holds
-        (control frames, a violation) to `_deliver`."""
-        handler = self._on_message
-        try:
-            rest = self._decoder.dispatch(read, self._inbox.append if handler is None else handler)
-        except Exception as failure:
-            if handler is None:
-                raise  # not a handler's: the transport's fatal-error path, as before
-            self._handler_failed(failure)
-            return
-        if rest is not None:
-            self._deliver(rest)
-        elif handler is None:
-            inbox = self._inbox
-            if inbox:
-                # `_queued` inlined: this is the inbox's whole per-read path. The state is
-                # settled here, so a receiver may run before this returns (`wake_now`).
-                self._readers.wake_now()
-                if len(inbox) >= self._capacity and not self._paused_for_inbox:
-                    self._paused_for_inbox = True
-                    self._update_reading()
-        elif self._writing_paused and not self._paused_for_writes:
-            self._after_handler()
-
-    # One method for both entry points (transports call them positionally): no frame between.
-    buffer_updated = data_received = _read  # type: ignore[assignment]
-
     def _deliver(self, events: list[str | bytes | Frame]) -> None:
         decoder = self._decoder
-        handler = self._on_message
+        handler = self._inbox.handler
         inbox = self._inbox
         for event in events:
             if type(event) is Frame:
@@ -408,7 +383,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
                 inbox.append(event)
         if handler is None and inbox:
             # Also what `dispatch` queued before the events it left to this.
-            self._queued()
+            self._inbox.queued()
         elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()
         error = decoder.error
@@ -416,6 +391,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
             if inbox:
                 # The answers to the messages before the violation go out before our Close.
                 self._deferred_error = error
+                inbox.close()
             else:
                 self._fail_protocol(error)
 

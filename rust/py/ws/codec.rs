@@ -229,57 +229,27 @@ impl PyFrameDecoder {
     ) -> PyResult<Bound<'py, PyList>> {
         self.decode(py, None, nbytes)
     }
-
-    /// Decodes one read (`nbytes` read into the last `get_buffer` view, as `buffer_updated`,
-    /// or bytes read by someone else, as `feed`) and calls `sink(message)` for each whole
-    /// message, in order, up to the first control frame: a session's message path in one call.
-    ///
-    /// Returns None when everything went to `sink` and no violation happened; otherwise the
-    /// events from the first control frame on (maybe none), and `error` says if the read
-    /// ended in a violation. After a violation it decodes nothing and returns None. An exception
-    /// of `sink`'s propagates, and the events after that message are dropped.
-    fn dispatch<'py>(
-        slf: &Bound<'py, Self>,
-        read: &Bound<'py, PyAny>,
-        sink: &Bound<'py, PyAny>,
-    ) -> PyResult<Option<Bound<'py, PyList>>> {
-        if let Ok(nbytes) = read.cast::<PyInt>() {
-            return Self::hand_on(slf, None, nbytes.extract()?, sink);
-        }
-        let data = BytesArg::extract(read)?;
-        Self::hand_on(slf, Some(data.as_slice()), 0, sink)
-    }
 }
 
-impl PyFrameDecoder {
-    /// What `dispatch` does with one read (`input`, or `nbytes` read into the last view).
-    fn hand_on<'py>(
-        slf: &Bound<'py, Self>,
-        input: Option<&[u8]>,
-        nbytes: usize,
-        sink: &Bound<'py, PyAny>,
-    ) -> PyResult<Option<Bound<'py, PyList>>> {
-        let py = slf.py();
-        // Decoded under the borrow, handed on after it: `sink` may use the decoder.
-        let (events, failed) = {
-            let mut decoder = slf.borrow_mut();
-            if decoder.error.is_some() {
-                return Ok(None);
-            }
-            let events = decoder.decode_events(py, input, nbytes)?;
-            (events, decoder.error.is_some())
-        };
-        for (index, event) in events.iter().enumerate() {
-            if event.is_instance_of::<PyFrame>() {
-                return PyList::new(py, &events[index..]).map(Some);
-            }
-            sink.call1((event,))?;
-        }
-        if failed {
-            return Ok(Some(PyList::empty(py)));
-        }
-        Ok(None)
+/// Decodes one read for an `Inbox`: `read` is the `nbytes` read into the decoder's last
+/// `get_buffer` view, or bytes read by someone else. Returns the events and whether the read
+/// ended in a violation, or None when an earlier violation stopped the decoder. Decoded under
+/// the decoder's borrow, handed on after it: what the events go to may use the decoder.
+pub(crate) fn decode_read<'py>(
+    decoder: &Bound<'py, PyFrameDecoder>,
+    read: &Bound<'py, PyAny>,
+) -> PyResult<Option<(Vec<Bound<'py, PyAny>>, bool)>> {
+    let py = decoder.py();
+    let (input, nbytes) = match read.cast::<PyInt>() {
+        Ok(nbytes) => (None, nbytes.extract::<usize>()?),
+        Err(_) => (Some(BytesArg::extract(read)?), 0),
+    };
+    let mut decoder = decoder.borrow_mut();
+    if decoder.error.is_some() {
+        return Ok(None);
     }
+    let events = decoder.decode_events(py, input.as_ref().map(BytesArg::as_slice), nbytes)?;
+    Ok(Some((events, decoder.error.is_some())))
 }
 
 /// A payload for the encoder: borrowed from its Python object, or copied from a mutable buffer.

@@ -1,0 +1,567 @@
+//! `Inbox`: a session's incoming side, from the socket read to the task that takes the message.
+//!
+//! One call per read decodes it and hands each whole message to the session's handler or queues
+//! it here; the session's Python sees only control frames, violations and changes of state. On
+//! asyncio's loops the inbox is also what `async for` awaits: a waiting task is handed an
+//! `InboxWaiter`, a future-like object asyncio's `Task` accepts, and a read that queues messages
+//! resumes that task before it returns (`resume`), with no turn of the loop in between.
+//!
+//! The session is called back by name for what stays Python: `_deliver(events)` (a control
+//! frame and what follows it, or a violation), `_handler_failed(error)`, `_after_handler()`
+//! while writes are paused, `_update_reading()` when the inbox fills or drains, and
+//! `_inbox_end()` for the exception an empty, closed inbox ends a wait with.
+
+use std::collections::VecDeque;
+
+use pyo3::exceptions::{PyException, PyRuntimeError, PyStopIteration};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList};
+use pyo3::{intern, PyTraverseError, PyVisit};
+
+use super::codec::{decode_read, PyFrameDecoder};
+use super::frame::PyFrame;
+
+/// `asyncio.CancelledError` and `asyncio.InvalidStateError`.
+static ASYNCIO_ERRORS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+
+fn asyncio_errors(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+    ASYNCIO_ERRORS.get_or_try_init(py, || {
+        let module = py.import("asyncio")?;
+        Ok((
+            module.getattr("CancelledError")?.unbind(),
+            module.getattr("InvalidStateError")?.unbind(),
+        ))
+    })
+}
+
+/// `loop.call_soon(callback, waiter, context=context)`: a wake-up on the loop's next turn.
+fn call_soon(
+    event_loop: &Bound<'_, PyAny>,
+    callback: &Py<PyAny>,
+    waiter: &Bound<'_, PyAny>,
+    context: Option<&Py<PyAny>>,
+) -> PyResult<()> {
+    let py = event_loop.py();
+    let kwargs = PyDict::new(py);
+    if let Some(context) = context {
+        kwargs.set_item(intern!(py, "context"), context)?;
+    }
+    event_loop.call_method(intern!(py, "call_soon"), (callback, waiter), Some(&kwargs))?;
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WaiterState {
+    Pending,
+    Woken,
+    Cancelled,
+}
+
+/// What a task waiting at an `Inbox` awaits: enough of `asyncio.Future` for asyncio's `Task`
+/// (`_asyncio_future_blocking`, `get_loop`, `add_done_callback`, `cancel`, `result`). It is
+/// woken with no result; a cancelled one raises `CancelledError` from `result`, as a future does.
+#[pyclass(name = "InboxWaiter", module = "wsrs._wsrs")]
+pub(crate) struct PyInboxWaiter {
+    event_loop: Py<PyAny>,
+    state: WaiterState,
+    /// The done callbacks, with the context each runs in (None: the loop copies the current one).
+    callbacks: Vec<(Py<PyAny>, Option<Py<PyAny>>)>,
+    blocking: bool,
+    cancel_message: Option<Py<PyAny>>,
+}
+
+impl PyInboxWaiter {
+    fn new(event_loop: Py<PyAny>) -> Self {
+        Self {
+            event_loop,
+            state: WaiterState::Pending,
+            callbacks: Vec::new(),
+            blocking: true,
+            cancel_message: None,
+        }
+    }
+
+    fn cancelled_error(&self, py: Python<'_>) -> PyResult<PyErr> {
+        let kind = asyncio_errors(py)?.0.bind(py);
+        let error = match &self.cancel_message {
+            Some(message) => kind.call1((message,))?,
+            None => kind.call0()?,
+        };
+        Ok(PyErr::from_value(error))
+    }
+}
+
+#[pymethods]
+impl PyInboxWaiter {
+    #[getter(_asyncio_future_blocking)]
+    fn future_blocking(&self) -> bool {
+        self.blocking
+    }
+
+    #[setter(_asyncio_future_blocking)]
+    fn set_future_blocking(&mut self, blocking: bool) {
+        self.blocking = blocking;
+    }
+
+    fn get_loop(&self, py: Python<'_>) -> Py<PyAny> {
+        self.event_loop.clone_ref(py)
+    }
+
+    #[pyo3(signature = (callback, /, *, context = None))]
+    fn add_done_callback(
+        slf: &Bound<'_, Self>,
+        callback: Py<PyAny>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let mut waiter = slf.borrow_mut();
+        if waiter.state == WaiterState::Pending {
+            waiter.callbacks.push((callback, context));
+            return Ok(());
+        }
+        let event_loop = waiter.event_loop.clone_ref(py);
+        drop(waiter);
+        call_soon(
+            event_loop.bind(py),
+            &callback,
+            slf.as_any(),
+            context.as_ref(),
+        )
+    }
+
+    /// Removes every registration of `callback`; returns how many there were.
+    fn remove_done_callback(&mut self, callback: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let before = self.callbacks.len();
+        let mut kept = Vec::with_capacity(before);
+        for (registered, context) in self.callbacks.drain(..) {
+            if !registered.bind(callback.py()).eq(callback)? {
+                kept.push((registered, context));
+            }
+        }
+        self.callbacks = kept;
+        Ok(before - self.callbacks.len())
+    }
+
+    /// Cancels a waiting task's wait: its callbacks run on the loop's next turn.
+    #[pyo3(signature = (msg = None))]
+    fn cancel(slf: &Bound<'_, Self>, msg: Option<Py<PyAny>>) -> PyResult<bool> {
+        let py = slf.py();
+        let mut waiter = slf.borrow_mut();
+        if waiter.state != WaiterState::Pending {
+            return Ok(false);
+        }
+        waiter.state = WaiterState::Cancelled;
+        waiter.cancel_message = msg;
+        let callbacks = std::mem::take(&mut waiter.callbacks);
+        let event_loop = waiter.event_loop.clone_ref(py);
+        drop(waiter);
+        for (callback, context) in &callbacks {
+            call_soon(
+                event_loop.bind(py),
+                callback,
+                slf.as_any(),
+                context.as_ref(),
+            )?;
+        }
+        Ok(true)
+    }
+
+    fn cancelled(&self) -> bool {
+        self.state == WaiterState::Cancelled
+    }
+
+    fn done(&self) -> bool {
+        self.state != WaiterState::Pending
+    }
+
+    fn result(&self, py: Python<'_>) -> PyResult<()> {
+        match self.state {
+            WaiterState::Woken => Ok(()),
+            WaiterState::Cancelled => Err(self.cancelled_error(py)?),
+            WaiterState::Pending => Err(PyErr::from_value(
+                asyncio_errors(py)?
+                    .1
+                    .bind(py)
+                    .call1(("Result is not set.",))?,
+            )),
+        }
+    }
+
+    fn exception(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.result(py).map(|()| None)
+    }
+
+    fn __repr__(&self) -> &'static str {
+        match self.state {
+            WaiterState::Pending => "<InboxWaiter pending>",
+            WaiterState::Woken => "<InboxWaiter woken>",
+            WaiterState::Cancelled => "<InboxWaiter cancelled>",
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // the signature pyo3 requires
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.event_loop)?;
+        for (callback, context) in &self.callbacks {
+            visit.call(callback)?;
+            visit.call(context)?;
+        }
+        visit.call(&self.cancel_message)
+    }
+
+    fn __clear__(&mut self) {
+        self.callbacks.clear();
+        self.cancel_message = None;
+    }
+}
+
+/// A session's incoming messages and the tasks waiting for them; see the module docs.
+#[pyclass(name = "Inbox", module = "wsrs._wsrs")]
+pub(crate) struct PyInbox {
+    session: Option<Py<PyAny>>,
+    decoder: Option<Py<PyFrameDecoder>>,
+    items: VecDeque<Py<PyAny>>,
+    handler: Option<Py<PyAny>>,
+    capacity: usize,
+    resume_below: usize,
+    /// Reading is paused because the inbox is full (`capacity`), until it drains to `resume_below`.
+    paused: bool,
+    /// No more items come: an empty inbox ends a wait with the session's `_inbox_end()`.
+    closed: bool,
+    /// The asyncio loop whose tasks wait here; None on trio, where `parking` is woken instead.
+    event_loop: Option<Py<PyAny>>,
+    parking: Option<Py<PyAny>>,
+    /// Resume a woken task inside the read callback instead of scheduling it: for transports
+    /// that read in loop callbacks, where no task runs.
+    resume: bool,
+    waiters: Vec<Py<PyInboxWaiter>>,
+}
+
+impl PyInbox {
+    fn session<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.session
+            .as_ref()
+            .map(|session| session.bind(py).clone())
+            .ok_or_else(|| PyRuntimeError::new_err("the inbox's session is gone"))
+    }
+
+    /// Wakes the waiting tasks: at once when `now` and the inbox resumes tasks, else on the
+    /// loop's next turn.
+    fn wake_waiters(slf: &Bound<'_, Self>, now: bool) -> PyResult<()> {
+        let py = slf.py();
+        let (waiters, event_loop, resume, parking) = {
+            let mut inbox = slf.borrow_mut();
+            if let Some(parking) = &inbox.parking {
+                (Vec::new(), None, false, Some(parking.clone_ref(py)))
+            } else if inbox.waiters.is_empty() {
+                return Ok(());
+            } else {
+                // Swapped out first: a resumed task waits again on the new list.
+                let waiters = std::mem::take(&mut inbox.waiters);
+                let event_loop = inbox.event_loop.as_ref().map(|l| l.clone_ref(py));
+                (waiters, event_loop, inbox.resume && now, None)
+            }
+        };
+        if let Some(parking) = parking {
+            parking.call_method0(py, intern!(py, "wake"))?;
+            return Ok(());
+        }
+        let Some(event_loop) = event_loop else {
+            return Ok(());
+        };
+        let event_loop = event_loop.bind(py);
+        let mut woken = Vec::with_capacity(waiters.len());
+        for waiter in &waiters {
+            let mut state = waiter.borrow_mut(py);
+            if state.state == WaiterState::Pending {
+                state.state = WaiterState::Woken;
+                woken.push((
+                    waiter.bind(py).clone(),
+                    std::mem::take(&mut state.callbacks),
+                ));
+            }
+        }
+        let mut calls = woken.iter().flat_map(|(waiter, callbacks)| {
+            callbacks
+                .iter()
+                .map(move |(callback, context)| (waiter, callback, context.as_ref()))
+        });
+        while let Some((waiter, callback, context)) = calls.next() {
+            let Some(context) = context.filter(|_| resume) else {
+                call_soon(event_loop, callback, waiter.as_any(), context)?;
+                continue;
+            };
+            let Err(err) = context.call_method1(py, intern!(py, "run"), (callback, waiter)) else {
+                continue;
+            };
+            if err.is_instance_of::<PyRuntimeError>(py) {
+                // The task could not be entered here (called inside a task, or in the task's
+                // own context): the loop resumes it.
+                call_soon(event_loop, callback, waiter.as_any(), Some(context))?;
+                continue;
+            }
+            // KeyboardInterrupt or SystemExit out of the resumed task leaves through this
+            // callback: the tasks after it are woken on the loop's next turn.
+            for (waiter, callback, context) in calls {
+                call_soon(event_loop, callback, waiter.as_any(), context)?;
+            }
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// The oldest item, if any, resuming reading once the inbox has drained to `resume_below`.
+    fn take(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
+        let mut inbox = slf.borrow_mut();
+        let Some(item) = inbox.items.pop_front() else {
+            return Ok(None);
+        };
+        if inbox.paused && inbox.items.len() <= inbox.resume_below {
+            inbox.paused = false;
+            let session = inbox.session(slf.py())?;
+            drop(inbox);
+            session.call_method0(intern!(slf.py(), "_update_reading"))?;
+        }
+        Ok(Some(item))
+    }
+
+    /// After items were queued: wake the waiting tasks, pause reading once the inbox is full.
+    fn queued(slf: &Bound<'_, Self>, now: bool) -> PyResult<()> {
+        Self::wake_waiters(slf, now)?;
+        let session = {
+            let mut inbox = slf.borrow_mut();
+            if inbox.paused || inbox.items.len() < inbox.capacity {
+                return Ok(());
+            }
+            inbox.paused = true;
+            inbox.session(slf.py())?
+        };
+        session.call_method0(intern!(slf.py(), "_update_reading"))?;
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl PyInbox {
+    /// `loop` is the asyncio loop the session runs in, or None on trio, where `parking` (the
+    /// session's trio parking) is woken instead and the session's own coroutine waits.
+    #[new]
+    #[pyo3(signature = (session, decoder, *, capacity, resume_below, event_loop = None, parking = None, resume = false))]
+    fn new(
+        session: Py<PyAny>,
+        decoder: Py<PyFrameDecoder>,
+        capacity: usize,
+        resume_below: usize,
+        event_loop: Option<Py<PyAny>>,
+        parking: Option<Py<PyAny>>,
+        resume: bool,
+    ) -> Self {
+        Self {
+            session: Some(session),
+            decoder: Some(decoder),
+            items: VecDeque::new(),
+            handler: None,
+            capacity,
+            resume_below,
+            paused: false,
+            closed: false,
+            event_loop,
+            parking,
+            resume,
+            waiters: Vec::new(),
+        }
+    }
+
+    /// The message handler (`set_message_handler`): messages go to it instead of the queue.
+    #[getter]
+    fn handler(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.handler.as_ref().map(|handler| handler.clone_ref(py))
+    }
+
+    #[setter]
+    fn set_handler(&mut self, handler: Option<Py<PyAny>>) {
+        self.handler = handler;
+    }
+
+    /// True while reading is paused because the inbox is full.
+    #[getter]
+    fn paused(&self) -> bool {
+        self.paused
+    }
+
+    #[setter]
+    fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    /// True once no more items come.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed
+    }
+
+    /// No more items come: waiting tasks are woken to end their wait once the inbox is empty.
+    fn close(slf: &Bound<'_, Self>) -> PyResult<()> {
+        slf.borrow_mut().closed = true;
+        Self::wake_waiters(slf, false)
+    }
+
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+
+    fn append(&mut self, item: Py<PyAny>) {
+        self.items.push_back(item);
+    }
+
+    /// The oldest item (`IndexError` when there is none); reading resumes once the inbox has
+    /// drained to `resume_below` items.
+    fn popleft(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        Self::take(slf)?
+            .ok_or_else(|| pyo3::exceptions::PyIndexError::new_err("pop from an empty inbox"))
+    }
+
+    /// Wakes the waiting tasks on the loop's next turn and pauses reading once the inbox is
+    /// full: what the session does after queuing items itself.
+    #[pyo3(name = "queued")]
+    fn py_queued(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Self::queued(slf, false)
+    }
+
+    /// Wakes the waiting tasks on the loop's next turn.
+    fn wake(slf: &Bound<'_, Self>) -> PyResult<()> {
+        Self::wake_waiters(slf, false)
+    }
+
+    /// Decodes one read (`nbytes` read into the decoder's `get_buffer` view, or bytes read by
+    /// another transport) and hands its whole messages on: to the handler, or into the queue,
+    /// waking the waiting tasks. A control frame and what follows it, or a violation, go to the
+    /// session's `_deliver`. A handler's exception goes to `_handler_failed`, and the rest of
+    /// the read is dropped; the decoder's own errors propagate.
+    fn read(slf: &Bound<'_, Self>, read: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let (decoder, handler) = {
+            let inbox = slf.borrow();
+            let Some(decoder) = &inbox.decoder else {
+                return Ok(());
+            };
+            (
+                decoder.bind(py).clone(),
+                inbox.handler.as_ref().map(|h| h.bind(py).clone()),
+            )
+        };
+        let Some((events, failed)) = decode_read(&decoder, read)? else {
+            return Ok(());
+        };
+        let mut events = events.into_iter();
+        let mut rest = None;
+        let mut queued = false;
+        if let Some(handler) = &handler {
+            for event in events.by_ref() {
+                if event.is_instance_of::<PyFrame>() {
+                    rest = Some(event);
+                    break;
+                }
+                if let Err(err) = handler.call1((event,)) {
+                    if !err.is_instance_of::<PyException>(py) {
+                        return Err(err);
+                    }
+                    let session = slf.borrow().session(py)?;
+                    session.call_method1(intern!(py, "_handler_failed"), (err.value(py),))?;
+                    return Ok(());
+                }
+            }
+        } else {
+            let mut inbox = slf.borrow_mut();
+            for event in events.by_ref() {
+                if event.is_instance_of::<PyFrame>() {
+                    rest = Some(event);
+                    break;
+                }
+                inbox.items.push_back(event.unbind());
+                queued = true;
+            }
+        }
+        if rest.is_some() || failed {
+            let rest: Vec<_> = rest.into_iter().chain(events).collect();
+            let rest = PyList::new(py, rest)?;
+            let session = slf.borrow().session(py)?;
+            session.call_method1(intern!(py, "_deliver"), (rest,))?;
+            return Ok(());
+        }
+        if queued {
+            // The state is settled here: a receiver may run before this returns.
+            return Self::queued(slf, true);
+        }
+        if handler.is_some() {
+            let session = slf.borrow().session(py)?;
+            if session
+                .getattr(intern!(py, "_writing_paused"))?
+                .is_truthy()?
+            {
+                session.call_method0(intern!(py, "_after_handler"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// One step of a wait: the next item (as `StopIteration`'s value), the session's end once
+    /// the inbox is empty and closed, or a new waiter for the task to wait on.
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Py<PyInboxWaiter>> {
+        let py = slf.py();
+        if let Some(item) = Self::take(slf)? {
+            return Err(PyStopIteration::new_err((item,)));
+        }
+        let mut inbox = slf.borrow_mut();
+        if inbox.closed {
+            let session = inbox.session(py)?;
+            drop(inbox);
+            let end = session.call_method0(intern!(py, "_inbox_end"))?;
+            return Err(PyErr::from_value(end));
+        }
+        let Some(event_loop) = &inbox.event_loop else {
+            return Err(PyRuntimeError::new_err(
+                "an Inbox without an asyncio loop cannot be awaited",
+            ));
+        };
+        let waiter = Py::new(py, PyInboxWaiter::new(event_loop.clone_ref(py)))?;
+        if !inbox.waiters.is_empty() {
+            inbox
+                .waiters
+                .retain(|waiter| waiter.borrow(py).state == WaiterState::Pending);
+        }
+        inbox.waiters.push(waiter.clone_ref(py));
+        Ok(waiter)
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // the signature pyo3 requires
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.session)?;
+        visit.call(&self.decoder)?;
+        for item in &self.items {
+            visit.call(item)?;
+        }
+        visit.call(&self.handler)?;
+        visit.call(&self.event_loop)?;
+        visit.call(&self.parking)?;
+        for waiter in &self.waiters {
+            visit.call(waiter)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.session = None;
+        self.decoder = None;
+        self.items.clear();
+        self.handler = None;
+        self.event_loop = None;
+        self.parking = None;
+        self.waiters.clear();
+    }
+}
