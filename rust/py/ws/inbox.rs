@@ -468,7 +468,9 @@ impl PyInbox {
                         return Err(err);
                     }
                     let session = slf.borrow().session(py)?;
-                    session.call_method1(intern!(py, "_handler_failed"), (err.value(py),))?;
+                    // `into_value` keeps the traceback on the exception (before Python 3.12 a
+                    // raised exception's traceback is held apart from it): it is logged.
+                    session.call_method1(intern!(py, "_handler_failed"), (err.into_value(py),))?;
                     return Ok(());
                 }
             }
