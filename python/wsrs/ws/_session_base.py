@@ -338,8 +338,11 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
             self._paused_for_writes = False
             self._update_reading()
             return
-        while inbox:
+        # Until the handler sets another, or none: the items after its own are theirs.
+        while inbox and inbox.handler is handler:
             self._dispatch(handler, inbox.popleft())
+        if inbox.handler is not handler:
+            return
         inbox.paused = False
         self._paused_for_writes = self._writing_paused
         self._update_reading()

@@ -97,16 +97,18 @@ class WebSocketSession(SessionBase[Frame]):
 
     def _deliver(self, frames: list[Frame]) -> None:
         decoder = self._decoder
-        handler = self._inbox.handler
+        inbox = self._inbox
         for frame in frames:
             if frame.frame_type == FrameType.CLOSE:
                 self._received = frame.read_reason() or NO_STATUS
+            # Looked up per frame: a handler may set another, or none, for the frames after it.
+            handler = inbox.handler
             if handler is not None:
                 self._dispatch(handler, frame)
             else:
-                self._inbox.append(frame)
-        if frames and handler is None:
-            self._inbox.queued()
+                inbox.append(frame)
+        if frames and inbox.handler is None:
+            inbox.queued()
         elif frames:
             self._after_handler()
         if decoder.error is not None:
@@ -369,21 +371,22 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     def _deliver(self, events: list[str | bytes | Frame]) -> None:
         decoder = self._decoder
-        handler = self._inbox.handler
         inbox = self._inbox
         for event in events:
             if type(event) is Frame:
                 self._on_control(event)
-            elif handler is not None:
+            # Looked up per message: a handler may set another, or none, for those after it.
+            elif (handler := inbox.handler) is not None:
                 try:
                     handler(event)
                 except Exception as failure:
                     self._handler_failed(failure)
             else:
                 inbox.append(event)
+        handler = inbox.handler
         if handler is None and inbox:
-            # Also what `dispatch` queued before the events it left to this.
-            self._inbox.queued()
+            # Also what the inbox's `read` queued before the events it left to this.
+            inbox.queued()
         elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()
         error = decoder.error

@@ -437,8 +437,9 @@ impl PyInbox {
     /// Decodes one read (`nbytes` read into the decoder's `get_buffer` view, or bytes read by
     /// another transport) and hands its whole messages on: to the handler, or into the queue,
     /// waking the waiting tasks. A control frame and what follows it, or a violation, go to the
-    /// session's `_deliver`. A handler's exception goes to `_handler_failed`, and the rest of
-    /// the read is dropped; the decoder's own errors propagate.
+    /// session's `_deliver`. A handler that sets another, or none, hands the messages after its
+    /// own on to that. A handler's exception goes to `_handler_failed`, and the rest of the read
+    /// is dropped; the decoder's own errors propagate.
     fn read(slf: &Bound<'_, Self>, read: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = slf.py();
         let (decoder, handler) = {
@@ -456,25 +457,33 @@ impl PyInbox {
         };
         let mut events = events.into_iter();
         let mut rest = None;
-        let mut queued = false;
-        if let Some(handler) = &handler {
-            for event in events.by_ref() {
-                if event.is_instance_of::<PyFrame>() {
-                    rest = Some(event);
-                    break;
-                }
-                if let Err(err) = handler.call1((event,)) {
-                    if !err.is_instance_of::<PyException>(py) {
-                        return Err(err);
-                    }
-                    let session = slf.borrow().session(py)?;
-                    // `into_value` keeps the traceback on the exception (before Python 3.12 a
-                    // raised exception's traceback is held apart from it): it is logged.
-                    session.call_method1(intern!(py, "_handler_failed"), (err.into_value(py),))?;
-                    return Ok(());
-                }
+        let mut handler = handler;
+        while let Some(current) = &handler {
+            let Some(event) = events.next() else {
+                break;
+            };
+            if event.is_instance_of::<PyFrame>() {
+                rest = Some(event);
+                break;
             }
-        } else {
+            if let Err(err) = current.call1((event,)) {
+                if !err.is_instance_of::<PyException>(py) {
+                    return Err(err);
+                }
+                let session = slf.borrow().session(py)?;
+                // `into_value` keeps the traceback on the exception (before Python 3.12 a
+                // raised exception's traceback is held apart from it): it is logged.
+                session.call_method1(intern!(py, "_handler_failed"), (err.into_value(py),))?;
+                return Ok(());
+            }
+            // The handler may have set another, or none: the messages after its own are theirs.
+            let inbox = slf.borrow();
+            if inbox.handler.as_ref().map(Py::as_ptr) != Some(current.as_ptr()) {
+                handler = inbox.handler.as_ref().map(|h| h.bind(py).clone());
+            }
+        }
+        let mut queued = false;
+        if handler.is_none() && rest.is_none() {
             let mut inbox = slf.borrow_mut();
             for event in events.by_ref() {
                 if event.is_instance_of::<PyFrame>() {
