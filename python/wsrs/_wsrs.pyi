@@ -8,7 +8,7 @@ from typing import ClassVar, Generic, TypeVar, final
 from wsrs.exceptions import MultipartError, RemoteProtocolError
 from wsrs.http import Headers
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 BytesLike = bytes | bytearray | memoryview
 
@@ -279,7 +279,7 @@ class FrameDecoder:
         """Decode the `nbytes` just read into the last `get_buffer` view, as `feed` does."""
 
 @final
-class Inbox(Generic[T]):
+class Inbox(Generic[_T]):
     """A session's incoming side: decodes each read and hands its whole messages to the handler
     or queues them, waking the tasks waiting here; on asyncio it is what `async for` awaits.
 
@@ -289,12 +289,12 @@ class Inbox(Generic[T]):
     at the empty, closed inbox raises.
     """
 
-    handler: Callable[[T], object] | None
+    handler: Callable[[_T], object] | None
     """Messages go to it instead of the queue."""
     paused: bool
     """True while reading is paused because `capacity` items wait."""
-    def __init__(
-        self,
+    def __new__(
+        cls,
         session: object,
         decoder: FrameDecoder,
         *,
@@ -303,23 +303,25 @@ class Inbox(Generic[T]):
         event_loop: asyncio.AbstractEventLoop | None = None,
         parking: object | None = None,
         resume: bool = False,
-    ) -> None: ...
+    ) -> Inbox[_T]: ...
     @property
     def closed(self) -> bool:
         """True once no more items come."""
     def close(self) -> None:
         """No more items come: a wait at the empty inbox then ends with `_inbox_end()`."""
     def __len__(self) -> int: ...
-    def append(self, item: T) -> None: ...
-    def popleft(self) -> T:
+    def append(self, item: _T) -> None: ...
+    def popleft(self) -> _T:
         """The oldest item; reading resumes once the inbox has drained to `resume_below`."""
     def queued(self) -> None:
         """Wake the waiting tasks on the loop's next turn; pause reading once full."""
     def wake(self) -> None:
         """Wake the waiting tasks on the loop's next turn."""
-    def read(self, read: int | BytesLike, /) -> None:
+    def read(self, read: int | BytesLike) -> None:
         """Decode one read (`nbytes` into the decoder's view, or bytes) and hand it on."""
-    def __await__(self) -> Generator[InboxWaiter, None, T]: ...
+    def __await__(self) -> Generator[InboxWaiter, None, _T]: ...
+    def __next__(self) -> InboxWaiter:
+        """One step of a wait: the next item as `StopIteration`'s value, or a waiter."""
 
 @final
 class InboxWaiter:

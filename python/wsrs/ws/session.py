@@ -157,7 +157,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     def _init_state(self) -> None:
         # Both read entry points are the inbox's: a read costs no Python frame of ours.
-        self.buffer_updated = self.data_received = self._inbox.read  # type: ignore[method-assign]
+        self.buffer_updated = self.data_received = self._inbox.read  # type: ignore[method-assign,assignment]
         self._close_reason = Deferred[CloseReason]()
         self._close_frame_received = False
         self._close_timer: TimerHandle | None = None

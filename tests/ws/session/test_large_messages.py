@@ -12,7 +12,6 @@ import zlib
 import anyio
 import pytest
 
-from tests.conftest import BACKENDS, UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, frame
 from tests.ws.session.test_close_handshake import BINARY, CLOSE, PING, PONG, TEXT
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.anyio
 # Around the sizes where reading and writing change paths (16 KiB vectored, 64 KiB own bytes),
 # and past what one socket write or read takes.
 SIZES = (16 * 1024 - 1, 16 * 1024, 64 * 1024 - 1, 64 * 1024, 300_000, 3 * 1024 * 1024)
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
 
 
 async def echo(ws: DefaultWebSocketSession) -> None:

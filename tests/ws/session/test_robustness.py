@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
-from tests.conftest import BACKENDS, UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, frame
 from wsrs import DefaultWebSocketSession, Request, Response, TimeoutQueue, Timers, connect
@@ -25,12 +24,6 @@ UPGRADE = (
     b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
 )
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
 
 
 async def test_a_reset_during_the_hand_off_leaves_the_server_serving() -> None:
