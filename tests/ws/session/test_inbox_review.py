@@ -8,7 +8,6 @@ import logging
 import anyio
 import pytest
 
-from tests.conftest import BACKENDS, UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, close_payload, frame
 from wsrs import DefaultWebSocketSession
@@ -16,13 +15,6 @@ from wsrs import DefaultWebSocketSession
 pytestmark = pytest.mark.anyio
 
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    """asyncio, trio and uvloop: the inbox resumes receivers differently on each."""
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
 
 
 def texts(*words: str) -> bytes:
