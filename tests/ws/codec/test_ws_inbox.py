@@ -136,7 +136,7 @@ def test_the_handler_may_use_the_decoder_and_the_inbox_while_it_is_called() -> N
     def handler(message: str | bytes) -> None:
         sizes.append(decoder.max_frame_size)
         decoder.max_frame_size = 10
-        inbox.handler = None  # later messages of this read still go to this handler
+        inbox.handler = handler  # set again while it is called: later messages still go to it
 
     inbox.handler = handler
     read_into(inbox, decoder, frame(0x81, b"a") + frame(0x81, b"b"))
