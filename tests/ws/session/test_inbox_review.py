@@ -3,14 +3,16 @@ violation behind queued messages, the end of a session while tasks wait, and wha
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, close_payload, frame
-from wsrs import DefaultWebSocketSession
+from wsrs import ConnectionClosedError, DefaultWebSocketSession
 
 pytestmark = pytest.mark.anyio
 
@@ -134,3 +136,266 @@ async def test_a_failing_handler_is_logged_once_with_its_own_traceback(
     assert isinstance(error, ValueError)
     assert "broken_handler" in caplog.text
     assert error.__traceback__ is not None
+
+
+async def test_receives_under_short_timeouts_lose_no_message_and_keep_the_order() -> None:
+    count = 400
+    received: list[str | bytes] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        while len(received) < count:
+            # Most waits time out, some while a read is arriving: none may take a message away.
+            with anyio.move_on_after(0.0002):
+                received.append(await ws.receive())
+        await ws.send("done")
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        for start in range(0, count, 8):
+            await client.send(texts(*(str(n) for n in range(start, start + 8))))
+            await anyio.lowlevel.checkpoint()
+        with anyio.fail_after(20):
+            assert (await client.read_frame()).payload == b"done"
+    assert received == [str(n) for n in range(count)]
+
+
+async def test_a_receiver_cancelled_after_a_read_woke_it_leaves_the_message_queued() -> None:
+    taken: list[str | bytes] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        second_scope = anyio.CancelScope()
+
+        async def first() -> None:
+            taken.append(await ws.receive())
+            # The second receiver was woken by the same read: cancelled now, before it ran.
+            second_scope.cancel()
+
+        async def second() -> None:
+            with second_scope:
+                taken.append(await ws.receive())
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(first)
+            await anyio.wait_all_tasks_blocked()
+            group.start_soon(second)
+            await anyio.wait_all_tasks_blocked()
+            await ws.send("both waiting")
+        while len(taken) < 2:
+            with anyio.fail_after(10):
+                taken.append(await ws.receive())
+        await ws.send("done")
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        with anyio.fail_after(10):
+            assert (await client.read_frame()).payload == b"both waiting"
+            await client.send(texts("1", "2"))
+            assert (await client.read_frame()).payload == b"done"
+    assert sorted(map(str, taken)) == ["1", "2"]
+
+
+async def test_several_receivers_share_every_message_once_and_all_end_on_close() -> None:
+    count = 300
+    got: list[list[str | bytes]] = [[] for _ in range(4)]
+    ended: list[bool] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        async def receiver(mine: list[str | bytes]) -> None:
+            async for message in ws:
+                mine.append(message)  # noqa: PERF401 (what each receiver got, as it came)
+            ended.append(True)
+
+        async with anyio.create_task_group() as group:
+            for mine in got:
+                group.start_soon(receiver, mine)
+            await anyio.wait_all_tasks_blocked()
+            await ws.send("all waiting")
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        with anyio.fail_after(20):
+            assert (await client.read_frame()).payload == b"all waiting"
+            for start in range(0, count, 3):
+                await client.send(texts(*(str(n) for n in range(start, start + 3))))
+            await client.send(frame(CLOSE, close_payload(1000)))
+            await client.expect_close(1000)
+    assert ended == [True] * 4
+    everything = [message for mine in got for message in mine]
+    assert sorted(everything, key=int) == [str(n) for n in range(count)]
+    for mine in got:
+        assert mine == sorted(mine, key=int)
+
+
+async def test_a_violation_behind_queued_messages_fails_waiting_receivers_after_them() -> None:
+    outcome: list[object] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        async def receiver() -> None:
+            try:
+                while True:
+                    outcome.append(await ws.receive())
+            except ConnectionClosedError as error:
+                outcome.append(error.sent.code if error.sent else None)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(receiver)
+            await anyio.wait_all_tasks_blocked()
+            await ws.send("waiting")
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        with anyio.fail_after(10):
+            assert (await client.read_frame()).payload == b"waiting"
+            # Opcode 0x3 is reserved: 1002, after the two messages before it.
+            await client.send(texts("a", "b") + frame(0x3, b"bad"))
+            await client.expect_close(1002)
+    assert outcome == ["a", "b", 1002]
+
+
+async def test_a_receiver_waiting_when_the_peer_drops_tcp_gets_connection_closed_error() -> None:
+    outcome: list[BaseException] = []
+    done = anyio.Event()
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        try:
+            await ws.receive()
+        except BaseException as error:
+            outcome.append(error)
+            raise
+        finally:
+            done.set()
+
+    async with serving(websocket_app(app)) as server:
+        client = await RawClient.connect(server.port, "/ws")
+        await anyio.wait_all_tasks_blocked()
+        await client.aclose()
+        with anyio.fail_after(10):
+            await done.wait()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ConnectionClosedError)
+
+
+async def test_a_receiver_waiting_at_a_normal_close_ends_its_iteration() -> None:
+    ended = anyio.Event()
+    received: list[str | bytes] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        received.extend([message async for message in ws])
+        ended.set()
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(texts("only"))
+        await anyio.wait_all_tasks_blocked()
+        await client.send(frame(CLOSE, close_payload(1000)))
+        with anyio.fail_after(10):
+            await client.expect_close(1000)
+            await ended.wait()
+    assert received == ["only"]
+
+
+async def test_a_handler_set_and_unset_while_a_receiver_waits() -> None:
+    handled: list[str | bytes] = []
+    received: list[str | bytes] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        async def receiver() -> None:
+            received.append(await ws.receive())
+
+        def handler(message: str | bytes) -> None:
+            handled.append(message)
+            ws.set_message_handler(None)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(receiver)
+            await anyio.wait_all_tasks_blocked()
+            ws.set_message_handler(handler)
+            await ws.send("handler set")
+        await ws.send("done")
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        with anyio.fail_after(10):
+            assert (await client.read_frame()).payload == b"handler set"
+            await client.send(texts("to handler"))
+            await client.send(texts("to receiver"))
+            assert (await client.read_frame()).payload == b"done"
+    assert handled == ["to handler"]
+    assert received == ["to receiver"]
+
+
+async def test_a_full_inbox_pauses_reading_and_receiving_resumes_it_losing_nothing() -> None:
+    count = 200
+    payload = b"\x5a" * 16384
+    received: list[str | bytes] = []
+    sessions: list[DefaultWebSocketSession] = []
+    paused = anyio.Event()
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        sessions.append(ws)
+        # Nothing received until the inbox is full and reading stopped, seen by the test.
+        await paused.wait()
+        while len(received) < count:
+            received.append(await ws.receive())
+        await ws.send("done")
+
+    async with (
+        serving(websocket_app(app), incoming_capacity=4) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(client.send, b"".join(frame(0x2, payload) for _ in range(count)))
+        with anyio.fail_after(20):
+            while not (sessions and sessions[0]._inbox.paused):
+                await anyio.wait_all_tasks_blocked()
+                await anyio.lowlevel.checkpoint()
+            # Reading stopped with the inbox at its capacity plus at most one read.
+            assert len(sessions[0]._inbox) < count
+            paused.set()
+            assert (await client.read_frame()).payload == b"done"
+    assert received == [payload] * count
+    assert not sessions[0]._inbox.paused
+
+
+def sessions_alive() -> int:
+    """How many sessions the garbage collector still tracks, after a full collection."""
+    gc.collect()
+    return sum(isinstance(thing, DefaultWebSocketSession) for thing in gc.get_objects())
+
+
+async def test_a_session_whose_receivers_waited_and_were_cancelled_is_collected() -> None:
+    before = sessions_alive()
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        with anyio.move_on_after(0.01):
+            await ws.receive()
+
+        async def waiter() -> None:
+            await ws.receive()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(waiter)
+            await anyio.wait_all_tasks_blocked()
+            await ws.send("waiting")
+
+    async with serving(websocket_app(app)) as server:
+        for _ in range(3):
+            async with await RawClient.connect(server.port, "/ws") as client:
+                with anyio.fail_after(10):
+                    assert (await client.read_frame()).payload == b"waiting"
+                    await client.send(texts("x") + frame(CLOSE, close_payload(1000)))
+                    await client.expect_close(1000)
+        await anyio.wait_all_tasks_blocked()
+    assert sessions_alive() == before
