@@ -286,7 +286,7 @@ class Inbox(Generic[_T]):
     The session is called back for what stays Python: `_deliver(events)` for a control frame and
     what follows it or a violation, `_handler_failed(error)`, `_after_handler()` while writes are
     paused, `_update_reading()` when the inbox fills or drains, `_inbox_end()` for what a wait
-    at the empty, closed inbox raises.
+    at the empty, closed inbox raises. The session is held weakly (the session holds the inbox).
     """
 
     handler: Callable[[_T], object] | None

@@ -10,6 +10,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from tests.conftest import UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, close_payload, frame
 from wsrs import ConnectionClosedError, DefaultWebSocketSession
@@ -399,3 +400,33 @@ async def test_a_session_whose_receivers_waited_and_were_cancelled_is_collected(
                     await client.expect_close(1000)
         await anyio.wait_all_tasks_blocked()
     assert sessions_alive() == before
+
+
+@pytest.mark.parametrize(
+    "anyio_backend", [pytest.param("asyncio", id="asyncio"), UVLOOP], indirect=True
+)
+async def test_a_finished_session_is_freed_without_waiting_for_the_cycle_collector() -> None:
+    # A session and its read buffers go as soon as the last reference does: memory of ended
+    # connections does not wait for a full collection (long-lived sessions sit in its oldest
+    # generation, which Python collects rarely). Not on trio, where the session and its
+    # `StreamTransport` hold each other.
+    async def echo(ws: DefaultWebSocketSession) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async with serving(websocket_app(echo)) as server:
+        before = sessions_alive()
+        gc.disable()
+        try:
+            for _ in range(3):
+                async with await RawClient.connect(server.port, "/ws") as client:
+                    with anyio.fail_after(10):
+                        await client.send(texts("x"))
+                        assert (await client.read_frame()).payload == b"x"
+                        await client.send(frame(CLOSE, close_payload(1000)))
+                        await client.expect_close(1000)
+            await anyio.wait_all_tasks_blocked()
+            alive = sum(isinstance(thing, DefaultWebSocketSession) for thing in gc.get_objects())
+        finally:
+            gc.enable()
+    assert alive <= before
