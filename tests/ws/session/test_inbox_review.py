@@ -3,8 +3,11 @@ violation behind queued messages, the end of a session while tasks wait, and wha
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -18,6 +21,10 @@ from wsrs import ConnectionClosedError, DefaultWebSocketSession
 pytestmark = pytest.mark.anyio
 
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
+
+ASYNCIO_LOOPS = pytest.mark.parametrize(
+    "anyio_backend", [pytest.param("asyncio", id="asyncio"), UVLOOP], indirect=True
+)
 
 
 def texts(*words: str) -> bytes:
@@ -402,9 +409,7 @@ async def test_a_session_whose_receivers_waited_and_were_cancelled_is_collected(
     assert sessions_alive() == before
 
 
-@pytest.mark.parametrize(
-    "anyio_backend", [pytest.param("asyncio", id="asyncio"), UVLOOP], indirect=True
-)
+@ASYNCIO_LOOPS
 async def test_a_finished_session_is_freed_without_waiting_for_the_cycle_collector() -> None:
     # A session and its read buffers go as soon as the last reference does: memory of ended
     # connections does not wait for a full collection (long-lived sessions sit in its oldest
@@ -430,3 +435,96 @@ async def test_a_finished_session_is_freed_without_waiting_for_the_cycle_collect
         finally:
             gc.enable()
     assert alive <= before
+
+
+async def test_a_receiver_closing_the_session_as_a_read_resumes_it_still_gets_the_rest() -> None:
+    received: list[str | bytes] = []
+    ended = anyio.Event()
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        async for message in ws:
+            received.append(message)
+            if message == "bye":
+                await ws.close()
+        ended.set()
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        await client.send(texts("a", "bye", "c"))
+        with anyio.fail_after(10):
+            assert (await client.read_frame()).opcode == CLOSE
+            await client.send(frame(CLOSE, close_payload(1000)))
+            assert await client.read_until_closed() == b""
+            await ended.wait()
+    assert received == ["a", "bye", "c"]
+
+
+async def test_a_receiver_answering_as_a_read_resumes_it_waits_for_a_full_buffer() -> None:
+    count = 40
+    payload = b"\x33" * 65536
+
+    async def echo(ws: DefaultWebSocketSession) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async with (
+        serving(websocket_app(echo), write_limit=1024) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(client.send, b"".join(frame(0x2, payload) for _ in range(count)))
+        with anyio.fail_after(20):
+            answers = [await client.read_frame() for _ in range(count)]
+    assert [answer.payload for answer in answers] == [payload] * count
+
+
+async def wait_for_every_message(count: int, *, timeout: float) -> list[str | bytes]:
+    """Messages a server receives with `asyncio.wait_for` around each `receive()`, most of the
+    waits timing out while the messages arrive; its answer tells the client it has them all."""
+    received: list[str | bytes] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        while len(received) < count:
+            with contextlib.suppress(TimeoutError):
+                received.append(await asyncio.wait_for(ws.receive(), timeout))
+        await ws.send("done")
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        for start in range(0, count, 4):
+            await client.send(texts(*(str(n) for n in range(start, start + 4))))
+            await anyio.lowlevel.checkpoint()
+        with anyio.fail_after(20):
+            assert (await client.read_frame()).payload == b"done"
+    return received
+
+
+@ASYNCIO_LOOPS
+async def test_receives_under_asyncio_wait_for_lose_no_message() -> None:
+    assert await wait_for_every_message(200, timeout=0.0002) == [str(n) for n in range(200)]
+
+
+@ASYNCIO_LOOPS
+async def test_receivers_in_python_tasks_are_resumed_and_cancelled_as_in_c_tasks() -> None:
+    # asyncio's pure-Python Task (what runs where the C accelerator is missing) drives the
+    # inbox's waiter through the same protocol: the timeouts, cancellations and resumes above.
+    loop = asyncio.get_running_loop()
+    python_task = asyncio.tasks._PyTask  # type: ignore[attr-defined]
+    kinds: set[type] = set()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = python_task(coro, loop=loop, **options)
+        kinds.add(type(task))
+        return task
+
+    loop.set_task_factory(factory)
+    try:
+        received = await wait_for_every_message(200, timeout=0.0002)
+    finally:
+        loop.set_task_factory(None)
+    assert kinds == {python_task}
+    assert received == [str(n) for n in range(200)]
