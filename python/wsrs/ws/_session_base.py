@@ -339,9 +339,10 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
             self._paused_for_writes = False
             self._update_reading()
             return
-        # Until the handler sets another, or none: the items after its own are theirs.
+        # Until the handler sets another, or none (the items after its own are theirs), or fails.
         while inbox and inbox.handler is handler:
-            self._dispatch(handler, inbox.popleft())
+            if not self._dispatch(handler, inbox.popleft()):
+                return
         if inbox.handler is not handler:
             return
         inbox.paused = False
@@ -350,11 +351,15 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
         if self._deferred_error is not None:
             self._fail_protocol(self._deferred_error)
 
-    def _dispatch(self, handler: Callable[[T], object], item: T) -> None:
+    def _dispatch(self, handler: Callable[[T], object], item: T) -> bool:
+        """Hand `item` to `handler`; False when it raised (the session has failed: what is left
+        of the read or the queue goes to no one, as the inbox drops the rest of a read)."""
         try:
             handler(item)
         except Exception as error:
             self._handler_failed(error)
+            return False
+        return True
 
     def _handler_failed(self, error: Exception) -> None:
         """A message handler raised `error`: log it, fail the connection with 1011."""

@@ -104,7 +104,8 @@ class WebSocketSession(SessionBase[Frame]):
             # Looked up per frame: a handler may set another, or none, for the frames after it.
             handler = inbox.handler
             if handler is not None:
-                self._dispatch(handler, frame)
+                if not self._dispatch(handler, frame):
+                    return
             else:
                 inbox.append(frame)
         if frames and inbox.handler is None:
@@ -381,6 +382,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
                     handler(event)
                 except Exception as failure:
                     self._handler_failed(failure)
+                    return  # the session has failed: the rest of the read goes to no one
             else:
                 inbox.append(event)
         handler = inbox.handler

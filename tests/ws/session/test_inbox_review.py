@@ -528,3 +528,57 @@ async def test_receivers_in_python_tasks_are_resumed_and_cancelled_as_in_c_tasks
         loop.set_task_factory(None)
     assert kinds == {python_task}
     assert received == [str(n) for n in range(200)]
+
+
+async def test_a_handler_failing_after_a_ping_in_the_same_read_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken_handler(message: str | bytes) -> None:
+        raise ValueError(f"cannot take {message!r}")
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        ws.set_message_handler(broken_handler)
+        await ws.wait_closed()
+
+    with caplog.at_level(logging.ERROR, logger="wsrs"):
+        async with (
+            serving(websocket_app(app)) as server,
+            await RawClient.connect(server.port, "/ws") as client,
+        ):
+            # The Ping first: the messages after it reach the handler through `_deliver`.
+            await client.send(frame(PING, b"p") + texts("x", "y", "z"))
+            with anyio.fail_after(10):
+                assert (await client.read_frame()).opcode == PONG
+                await client.expect_close(1011)
+    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
+    assert len(failures) == 1
+
+
+async def test_a_handler_failing_on_the_queue_it_drains_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queued = anyio.Event()
+    seen: list[str | bytes] = []
+
+    def broken_handler(message: str | bytes) -> None:
+        seen.append(message)
+        raise ValueError(f"cannot take {message!r}")
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        await queued.wait()
+        ws.set_message_handler(broken_handler)
+        await ws.wait_closed()
+
+    with caplog.at_level(logging.ERROR, logger="wsrs"):
+        async with (
+            serving(websocket_app(app)) as server,
+            await RawClient.connect(server.port, "/ws") as client,
+        ):
+            await client.send(texts("x", "y", "z") + frame(PING, b"sync"))
+            with anyio.fail_after(10):
+                assert (await client.read_frame()).opcode == PONG
+                queued.set()
+                await client.expect_close(1011)
+    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
+    assert len(failures) == 1
+    assert seen == ["x"]
