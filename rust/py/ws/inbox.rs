@@ -51,6 +51,12 @@ fn call_soon(
     Ok(())
 }
 
+/// Raises `error`: what the loop runs for an interrupt a resumed task raised (`wake_waiters`).
+#[pyfunction]
+fn raise_again(error: Bound<'_, PyAny>) -> PyResult<()> {
+    Err(PyErr::from_value(error))
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum WaiterState {
     Pending,
@@ -303,12 +309,16 @@ impl PyInbox {
                 call_soon(event_loop, callback, waiter.as_any(), Some(context))?;
                 continue;
             }
-            // KeyboardInterrupt or SystemExit out of the resumed task leaves through this
-            // callback: the tasks after it are woken on the loop's next turn.
+            // KeyboardInterrupt or SystemExit out of the resumed task: raised again from a
+            // callback of the loop's own, as out of a task's step, not from this transport
+            // callback (uvloop logs what one raises, these two too, and closes the
+            // connection: the loop would go on). The tasks after it wake on the next turn.
+            let raise_again = wrap_pyfunction!(raise_again, py)?.into_any().unbind();
+            call_soon(event_loop, &raise_again, err.into_value(py).bind(py), None)?;
             for (waiter, callback, context) in calls {
                 call_soon(event_loop, callback, waiter.as_any(), context)?;
             }
-            return Err(err);
+            return Ok(());
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -16,7 +17,7 @@ import pytest
 from tests.conftest import UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, close_payload, frame
-from wsrs import ConnectionClosedError, DefaultWebSocketSession
+from wsrs import ConnectionClosedError, DefaultWebSocketSession, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -582,3 +583,49 @@ async def test_a_handler_failing_on_the_queue_it_drains_is_logged_once(
     failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
     assert len(failures) == 1
     assert seen == ["x"]
+
+
+def new_uvloop() -> asyncio.AbstractEventLoop:
+    uvloop = pytest.importorskip("uvloop")
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+@pytest.mark.parametrize(
+    "new_loop",
+    [pytest.param(asyncio.new_event_loop, id="asyncio"), pytest.param(new_uvloop, id="uvloop")],
+)
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_out_of_a_receiver_resumed_by_a_read_stops_the_loop(
+    new_loop: Callable[[], asyncio.AbstractEventLoop], interrupt: type[BaseException]
+) -> None:
+    # The receiver runs inside the socket's read callback; what it raises must still leave
+    # `run_until_complete` as it would from a task (uvloop logs and drops a transport
+    # callback's exceptions, these two included, and closes the connection).
+    loop = new_loop()
+
+    async def interrupted(ws: DefaultWebSocketSession) -> None:
+        async for message in ws:
+            if message == "interrupt":
+                raise interrupt
+            await ws.send(message)
+
+    async def interrupt_the_server() -> None:
+        async with (
+            serving(websocket_app(interrupted)) as server,
+            connect(f"ws://127.0.0.1:{server.port}/ws") as client,
+        ):
+            await client.send("echo")
+            assert await client.receive() == "echo"
+            await client.send("interrupt")
+            await asyncio.sleep(5)  # the interrupt leaves the loop first
+
+    try:
+        main = loop.create_task(interrupt_the_server())
+        with pytest.raises(interrupt):
+            loop.run_until_complete(main)
+        main.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(main)
+    finally:
+        loop.close()
