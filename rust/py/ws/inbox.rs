@@ -13,7 +13,9 @@
 
 use std::collections::VecDeque;
 
-use pyo3::exceptions::{PyException, PyRuntimeError, PyStopIteration};
+use pyo3::exceptions::{
+    PyException, PyKeyboardInterrupt, PyRuntimeError, PyStopIteration, PySystemExit,
+};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyWeakrefMethods, PyWeakrefReference};
@@ -309,16 +311,13 @@ impl PyInbox {
                 call_soon(event_loop, callback, waiter.as_any(), Some(context))?;
                 continue;
             }
-            // KeyboardInterrupt or SystemExit out of the resumed task: raised again from a
-            // callback of the loop's own, as out of a task's step, not from this transport
-            // callback (uvloop logs what one raises, these two too, and closes the
-            // connection: the loop would go on). The tasks after it wake on the next turn.
-            let raise_again = wrap_pyfunction!(raise_again, py)?.into_any().unbind();
-            call_soon(event_loop, &raise_again, err.into_value(py).bind(py), None)?;
+            // `KeyboardInterrupt` or `SystemExit` out of the resumed task leaves through this
+            // callback (`read` raises it again on the loop): the tasks after it are woken on
+            // the loop's next turn.
             for (waiter, callback, context) in calls {
                 call_soon(event_loop, callback, waiter.as_any(), context)?;
             }
-            return Ok(());
+            return Err(err);
         }
         Ok(())
     }
@@ -338,18 +337,117 @@ impl PyInbox {
         Ok(Some(item))
     }
 
-    /// After items were queued: wake the waiting tasks, pause reading once the inbox is full.
+    /// After items were queued: wake the waiting tasks, pause reading once the inbox is full
+    /// (even when a resumed task raised: its error is returned after).
     fn queued(slf: &Bound<'_, Self>, now: bool) -> PyResult<()> {
-        Self::wake_waiters(slf, now)?;
+        let woken = Self::wake_waiters(slf, now);
         let session = {
             let mut inbox = slf.borrow_mut();
             if inbox.paused || inbox.items.len() < inbox.capacity {
-                return Ok(());
+                return woken;
             }
             inbox.paused = true;
             inbox.session(slf.py())?
         };
         session.call_method0(intern!(slf.py(), "_update_reading"))?;
+        woken
+    }
+
+    /// A `KeyboardInterrupt` or `SystemExit` out of a read (a handler's, or a resumed task's) is
+    /// raised again from a callback of the loop's own, as out of a task's step: uvloop logs
+    /// what a transport's callback raises, these two too, closes the connection and goes on.
+    fn interrupt_on_loop(slf: &Bound<'_, Self>, err: PyErr) -> PyResult<()> {
+        let py = slf.py();
+        let interrupt =
+            err.is_instance_of::<PyKeyboardInterrupt>(py) || err.is_instance_of::<PySystemExit>(py);
+        let event_loop = slf.borrow().event_loop.as_ref().map(|l| l.clone_ref(py));
+        let (true, Some(event_loop)) = (interrupt, event_loop) else {
+            return Err(err);
+        };
+        let raise_again = wrap_pyfunction!(raise_again, py)?.into_any().unbind();
+        call_soon(
+            event_loop.bind(py),
+            &raise_again,
+            err.into_value(py).bind(py),
+            None,
+        )
+    }
+
+    /// What `read` does with one read, a `KeyboardInterrupt` or `SystemExit` left to it.
+    fn hand_on(slf: &Bound<'_, Self>, read: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let (decoder, handler) = {
+            let inbox = slf.borrow();
+            let Some(decoder) = &inbox.decoder else {
+                return Ok(());
+            };
+            (
+                decoder.bind(py).clone(),
+                inbox.handler.as_ref().map(|h| h.bind(py).clone()),
+            )
+        };
+        let Some((events, failed)) = decode_read(&decoder, read)? else {
+            return Ok(());
+        };
+        let mut events = events.into_iter();
+        let mut rest = None;
+        let mut handler = handler;
+        while let Some(current) = &handler {
+            let Some(event) = events.next() else {
+                break;
+            };
+            if event.is_instance_of::<PyFrame>() {
+                rest = Some(event);
+                break;
+            }
+            if let Err(err) = current.call1((event,)) {
+                if !err.is_instance_of::<PyException>(py) {
+                    return Err(err);
+                }
+                let session = slf.borrow().session(py)?;
+                // `into_value` keeps the traceback on the exception (before Python 3.12 a
+                // raised exception's traceback is held apart from it): it is logged.
+                session.call_method1(intern!(py, "_handler_failed"), (err.into_value(py),))?;
+                return Ok(());
+            }
+            // The handler may have set another, or none: the messages after its own are theirs.
+            let inbox = slf.borrow();
+            if inbox.handler.as_ref().map(Py::as_ptr) != Some(current.as_ptr()) {
+                handler = inbox.handler.as_ref().map(|h| h.bind(py).clone());
+            }
+        }
+        let mut queued = false;
+        if handler.is_none() && rest.is_none() {
+            let mut inbox = slf.borrow_mut();
+            for event in events.by_ref() {
+                if event.is_instance_of::<PyFrame>() {
+                    rest = Some(event);
+                    break;
+                }
+                inbox.items.push_back(event.unbind());
+                queued = true;
+            }
+        }
+        if rest.is_some() || failed {
+            let rest: Vec<_> = rest.into_iter().chain(events).collect();
+            let rest = PyList::new(py, rest)?;
+            let session = slf.borrow().session(py)?;
+            session.call_method1(intern!(py, "_deliver"), (rest,))?;
+            return Ok(());
+        }
+        if queued {
+            // The state is settled here: a receiver may run before this returns.
+            return Self::queued(slf, true);
+        }
+        if handler.is_some() {
+            let session = slf.borrow().session(py)?;
+            if session
+                .getattr(intern!(py, "_writing_paused"))?
+                .is_truthy()?
+            {
+                session.call_method0(intern!(py, "_after_handler"))?;
+            }
+        }
         Ok(())
     }
 }
@@ -453,80 +551,7 @@ impl PyInbox {
     /// own on to that. A handler's exception goes to `_handler_failed`, and the rest of the read
     /// is dropped; the decoder's own errors propagate.
     fn read(slf: &Bound<'_, Self>, read: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = slf.py();
-        let (decoder, handler) = {
-            let inbox = slf.borrow();
-            let Some(decoder) = &inbox.decoder else {
-                return Ok(());
-            };
-            (
-                decoder.bind(py).clone(),
-                inbox.handler.as_ref().map(|h| h.bind(py).clone()),
-            )
-        };
-        let Some((events, failed)) = decode_read(&decoder, read)? else {
-            return Ok(());
-        };
-        let mut events = events.into_iter();
-        let mut rest = None;
-        let mut handler = handler;
-        while let Some(current) = &handler {
-            let Some(event) = events.next() else {
-                break;
-            };
-            if event.is_instance_of::<PyFrame>() {
-                rest = Some(event);
-                break;
-            }
-            if let Err(err) = current.call1((event,)) {
-                if !err.is_instance_of::<PyException>(py) {
-                    return Err(err);
-                }
-                let session = slf.borrow().session(py)?;
-                // `into_value` keeps the traceback on the exception (before Python 3.12 a
-                // raised exception's traceback is held apart from it): it is logged.
-                session.call_method1(intern!(py, "_handler_failed"), (err.into_value(py),))?;
-                return Ok(());
-            }
-            // The handler may have set another, or none: the messages after its own are theirs.
-            let inbox = slf.borrow();
-            if inbox.handler.as_ref().map(Py::as_ptr) != Some(current.as_ptr()) {
-                handler = inbox.handler.as_ref().map(|h| h.bind(py).clone());
-            }
-        }
-        let mut queued = false;
-        if handler.is_none() && rest.is_none() {
-            let mut inbox = slf.borrow_mut();
-            for event in events.by_ref() {
-                if event.is_instance_of::<PyFrame>() {
-                    rest = Some(event);
-                    break;
-                }
-                inbox.items.push_back(event.unbind());
-                queued = true;
-            }
-        }
-        if rest.is_some() || failed {
-            let rest: Vec<_> = rest.into_iter().chain(events).collect();
-            let rest = PyList::new(py, rest)?;
-            let session = slf.borrow().session(py)?;
-            session.call_method1(intern!(py, "_deliver"), (rest,))?;
-            return Ok(());
-        }
-        if queued {
-            // The state is settled here: a receiver may run before this returns.
-            return Self::queued(slf, true);
-        }
-        if handler.is_some() {
-            let session = slf.borrow().session(py)?;
-            if session
-                .getattr(intern!(py, "_writing_paused"))?
-                .is_truthy()?
-            {
-                session.call_method0(intern!(py, "_after_handler"))?;
-            }
-        }
-        Ok(())
+        Self::hand_on(slf, read).or_else(|err| Self::interrupt_on_loop(slf, err))
     }
 
     fn __await__(slf: Py<Self>) -> Py<Self> {

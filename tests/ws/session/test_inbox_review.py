@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -591,33 +591,50 @@ def new_uvloop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+async def interrupting_receiver(ws: DefaultWebSocketSession) -> None:
+    """Echoes until "KeyboardInterrupt" or "SystemExit" comes, then raises that."""
+    async for message in ws:
+        if message in ("KeyboardInterrupt", "SystemExit"):
+            raise {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}[message]
+        await ws.send(message)
+
+
+async def interrupting_handler(ws: DefaultWebSocketSession) -> None:
+    """As `interrupting_receiver`, from a message handler."""
+
+    def handler(message: str | bytes) -> None:
+        if message in ("KeyboardInterrupt", "SystemExit"):
+            raise {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}[message]
+        ws.send_nowait(message)
+
+    ws.set_message_handler(handler)
+    await ws.wait_closed()
+
+
 @pytest.mark.parametrize(
     "new_loop",
     [pytest.param(asyncio.new_event_loop, id="asyncio"), pytest.param(new_uvloop, id="uvloop")],
 )
+@pytest.mark.parametrize("app", [interrupting_receiver, interrupting_handler])
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
-def test_an_interrupt_out_of_a_receiver_resumed_by_a_read_stops_the_loop(
-    new_loop: Callable[[], asyncio.AbstractEventLoop], interrupt: type[BaseException]
+def test_an_interrupt_out_of_a_read_callback_stops_the_loop(
+    new_loop: Callable[[], asyncio.AbstractEventLoop],
+    app: Callable[[DefaultWebSocketSession], Awaitable[None]],
+    interrupt: type[BaseException],
 ) -> None:
-    # The receiver runs inside the socket's read callback; what it raises must still leave
-    # `run_until_complete` as it would from a task (uvloop logs and drops a transport
-    # callback's exceptions, these two included, and closes the connection).
+    # A receiver resumed by a read, and a message handler, run inside the socket's read
+    # callback; what they raise must still leave `run_until_complete` as it would from a task
+    # (uvloop logs and drops a transport callback's exceptions, these two included).
     loop = new_loop()
-
-    async def interrupted(ws: DefaultWebSocketSession) -> None:
-        async for message in ws:
-            if message == "interrupt":
-                raise interrupt
-            await ws.send(message)
 
     async def interrupt_the_server() -> None:
         async with (
-            serving(websocket_app(interrupted)) as server,
+            serving(websocket_app(app)) as server,
             connect(f"ws://127.0.0.1:{server.port}/ws") as client,
         ):
             await client.send("echo")
             assert await client.receive() == "echo"
-            await client.send("interrupt")
+            await client.send(interrupt.__name__)
             await asyncio.sleep(5)  # the interrupt leaves the loop first
 
     try:
