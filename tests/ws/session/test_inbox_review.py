@@ -646,3 +646,22 @@ def test_an_interrupt_out_of_a_read_callback_stops_the_loop(
             loop.run_until_complete(main)
     finally:
         loop.close()
+
+
+@pytest.mark.parametrize(
+    "anyio_backend",
+    [
+        pytest.param(("asyncio", {"debug": True}), id="asyncio-debug"),
+        pytest.param(("asyncio", {"debug": True, "use_uvloop": True}), id="uvloop-debug"),
+    ],
+    indirect=True,
+)
+async def test_receivers_resumed_and_timed_out_in_asyncio_debug_mode_log_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Debug mode checks each callback and task step (threads, coroutine callbacks, never
+    # retrieved exceptions): the waiter must pass as a future there too.
+    with caplog.at_level(logging.ERROR):
+        received = await wait_for_every_message(100, timeout=0.0002)
+    assert received == [str(n) for n in range(100)]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
