@@ -382,7 +382,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
             else:
                 inbox.append(event)
         if handler is None and inbox:
-            # Also what `dispatch` queued before the events it left to this.
+            # Also what the inbox queued before the events it left to this.
             self._inbox.queued()
         elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()

@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use pyo3::exceptions::{PyException, PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyWeakrefMethods, PyWeakrefReference};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use super::codec::{decode_read, PyFrameDecoder};
@@ -219,7 +219,9 @@ impl PyInboxWaiter {
 /// A session's incoming messages and the tasks waiting for them; see the module docs.
 #[pyclass(name = "Inbox", module = "wsrs._wsrs")]
 pub(crate) struct PyInbox {
-    session: Option<Py<PyAny>>,
+    /// Weak: the session holds the inbox (its `buffer_updated` is `read`), and a finished
+    /// session is then freed by its reference count, not left to the cyclic collector.
+    session: Option<Py<PyWeakrefReference>>,
     decoder: Option<Py<PyFrameDecoder>>,
     items: VecDeque<Py<PyAny>>,
     handler: Option<Py<PyAny>>,
@@ -242,7 +244,7 @@ impl PyInbox {
     fn session<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.session
             .as_ref()
-            .map(|session| session.bind(py).clone())
+            .and_then(|session| session.bind(py).upgrade())
             .ok_or_else(|| PyRuntimeError::new_err("the inbox's session is gone"))
     }
 
@@ -349,16 +351,16 @@ impl PyInbox {
     #[new]
     #[pyo3(signature = (session, decoder, *, capacity, resume_below, event_loop = None, parking = None, resume = false))]
     fn new(
-        session: Py<PyAny>,
+        session: &Bound<'_, PyAny>,
         decoder: Py<PyFrameDecoder>,
         capacity: usize,
         resume_below: usize,
         event_loop: Option<Py<PyAny>>,
         parking: Option<Py<PyAny>>,
         resume: bool,
-    ) -> Self {
-        Self {
-            session: Some(session),
+    ) -> PyResult<Self> {
+        Ok(Self {
+            session: Some(PyWeakrefReference::new(session)?.unbind()),
             decoder: Some(decoder),
             items: VecDeque::new(),
             handler: None,
@@ -370,7 +372,7 @@ impl PyInbox {
             parking,
             resume,
             waiters: Vec::new(),
-        }
+        })
     }
 
     /// The message handler (`set_message_handler`): messages go to it instead of the queue.
