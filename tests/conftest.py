@@ -29,11 +29,14 @@ UVLOOP = pytest.param(
 )
 
 
-@pytest.fixture(params=BACKENDS)
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    """Run the test once per event loop; end-to-end modules add uvloop with `all_backends`."""
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
+def backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
+    """The event loop a test runs on, from its parameter."""
+    param: tuple[str, dict[str, object]] = request.param
+    return param
+
+
+anyio_backend = pytest.fixture(params=BACKENDS, name="anyio_backend")(backend)
+"""Run the test once on asyncio and once on trio; `tests.every_loop` adds uvloop."""
 
 
 @pytest.fixture(scope="session")

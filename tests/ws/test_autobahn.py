@@ -8,7 +8,7 @@ kept and reset, several offers) run with every message compressed (`min_size=0`)
 
 `make test` runs cases 1-10 and a slice of 12 and 13 (one case per kind of offer, data and
 fragmentation); `make autobahn` (``AUTOBAHN=full``) runs all of them. kosoku runs on an asyncio
-loop in a worker thread, so the wsrs side runs on asyncio and on trio.
+loop in a worker thread, so the wsrs side runs on asyncio, uvloop and trio.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import anyio
 import kosoku
 import pytest
 
+from tests.every_loop import every_loop  # noqa: F401 (the fixture, by import)
 from tests.helpers import asyncio_thread, serving, websocket_app
 from wsrs import ConnectionClosed, DefaultWebSocketSession, Deflate, connect
 

@@ -46,6 +46,10 @@ class Consumer(Protocol):
     def resume_writing(self) -> None: ...
 
 
+_NO_CONSUMER: Consumer = asyncio.Protocol()
+"""What a `StreamTransport` feeds once its connection is lost: nothing."""
+
+
 class Transport(Protocol):
     """The subset of `asyncio.Transport` the consumers use."""
 
@@ -195,7 +199,10 @@ class StreamTransport:
                 await anyio.aclose_forcefully(self._stream)
             if not self._lost:
                 self._lost = True
-                self._consumer.connection_lost(self._error)
+                consumer, self._consumer = self._consumer, _NO_CONSUMER
+                # Let go of the consumer, as asyncio's transports do: a finished session is
+                # then freed by its reference count, not left to the cyclic collector.
+                consumer.connection_lost(self._error)
 
     async def _read_loop(self) -> None:
         stream = self._stream

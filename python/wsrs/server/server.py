@@ -227,19 +227,30 @@ class Server:
             self._asyncio_server.close()
         if self._accepting is not None:
             self._accepting.cancel()  # trio: close the listeners now, not after the wait
+        self._close_all(reason)
+        with anyio.move_on_after(self.shutdown_timeout):
+            while self._live:
+                await self._gone.park()
+        self._drop_all()
+        self._stop.set(None)
+        await self._stopped
+
+    # Loops of their own: a loop variable left in `shutdown` would keep its last session alive
+    # through the waits.
+
+    def _close_all(self, reason: CloseReason) -> None:
+        """Ask every connection and session to close (HTTP once idle, WebSocket with `reason`)."""
         for connection in list(self._connections):
             connection.close_when_idle()
         for session in list(self._sessions):
             session._start_close(reason)
-        with anyio.move_on_after(self.shutdown_timeout):
-            while self._live:
-                await self._gone.park()
+
+    def _drop_all(self) -> None:
+        """Drop the connections and sessions still open after `shutdown_timeout`."""
         for connection in list(self._connections):
             connection.abort()
         for session in list(self._sessions):
             session.terminate()
-        self._stop.set(None)
-        await self._stopped
 
     # --- accepting --------------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
     """Whether the decoder hands over whole messages (True) or every frame (False)."""
 
     __slots__ = (
-        "__weakref__",  # the inbox holds its session weakly
+        "__weakref__",
         "_client",
         "_close_written",
         "_compressing",

@@ -387,7 +387,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
                 inbox.append(event)
         handler = inbox.handler
         if handler is None and inbox:
-            # Also what the inbox's `read` queued before the events it left to this.
+            # Also what the inbox queued before the events it left to this.
             inbox.queued()
         elif handler is not None and self._writing_paused and not self._paused_for_writes:
             self._after_handler()

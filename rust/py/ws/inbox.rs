@@ -227,8 +227,8 @@ impl PyInboxWaiter {
 /// A session's incoming messages and the tasks waiting for them; see the module docs.
 #[pyclass(name = "Inbox", module = "wsrs._wsrs")]
 pub(crate) struct PyInbox {
-    /// Held weakly: the session holds the inbox, and a session that ended goes with its last
-    /// reference, not at the next collection of cycles.
+    /// Weak: the session holds the inbox (its `buffer_updated` is `read`), and a finished
+    /// session is then freed by its reference count, not left to the cyclic collector.
     session: Option<Py<PyWeakrefReference>>,
     decoder: Option<Py<PyFrameDecoder>>,
     items: VecDeque<Py<PyAny>>,

@@ -6,14 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import BACKENDS, UVLOOP
+from tests.every_loop import every_loop  # noqa: F401 (the fixture, by import)
 from tests.helpers import AsyncioThread, asyncio_thread
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
 
 
 @pytest.fixture

@@ -2,12 +2,4 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import BACKENDS, UVLOOP
-
-
-@pytest.fixture(params=[*BACKENDS, UVLOOP])
-def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
-    backend: tuple[str, dict[str, object]] = request.param
-    return backend
+from tests.every_loop import every_loop  # noqa: F401 (the fixture, by import)

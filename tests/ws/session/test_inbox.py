@@ -16,7 +16,7 @@ from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, frame
 from tests.ws.codec.test_ws_inbox import Session, read_into
 from tests.ws.session.test_close_handshake import TEXT
-from wsrs import DefaultWebSocketSession
+from wsrs import DefaultWebSocketSession, connect
 from wsrs._wsrs import FrameDecoder, Inbox, InboxWaiter
 
 pytestmark = pytest.mark.anyio
@@ -235,3 +235,24 @@ def test_an_inbox_in_a_cycle_with_its_session_and_handler_is_collected() -> None
     del session, inbox
     gc.collect()
     assert gone() is None
+
+
+async def test_a_closed_session_is_freed_by_its_reference_count() -> None:
+    # The inbox holds its session weakly and transports let go of a lost connection's session,
+    # so no cycle is left for the collector: many short sessions do not pile up between runs.
+    async def echo(ws: DefaultWebSocketSession) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async with serving(websocket_app(echo)) as server:
+        gc.collect()
+        gc.disable()
+        try:
+            async with connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+                await ws.send("x")
+                assert await ws.receive() == "x"
+                session = weakref.ref(ws)
+            del ws
+            assert session() is None
+        finally:
+            gc.enable()
