@@ -410,12 +410,10 @@ async def test_a_session_whose_receivers_waited_and_were_cancelled_is_collected(
     assert sessions_alive() == before
 
 
-@ASYNCIO_LOOPS
 async def test_a_finished_session_is_freed_without_waiting_for_the_cycle_collector() -> None:
     # A session and its read buffers go as soon as the last reference does: memory of ended
     # connections does not wait for a full collection (long-lived sessions sit in its oldest
-    # generation, which Python collects rarely). Not on trio, where the session and its
-    # `StreamTransport` hold each other.
+    # generation, which Python collects rarely).
     async def echo(ws: DefaultWebSocketSession) -> None:
         async for message in ws:
             await ws.send(message)
