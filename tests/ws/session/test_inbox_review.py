@@ -3,29 +3,20 @@ violation behind queued messages, the end of a session while tasks wait, and wha
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import anyio
 import anyio.lowlevel
 import pytest
 
-from tests.conftest import UVLOOP
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, close_payload, frame
-from wsrs import ConnectionClosedError, DefaultWebSocketSession, connect
+from wsrs import ConnectionClosedError, DefaultWebSocketSession
 
 pytestmark = pytest.mark.anyio
 
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
-
-ASYNCIO_LOOPS = pytest.mark.parametrize(
-    "anyio_backend", [pytest.param("asyncio", id="asyncio"), UVLOOP], indirect=True
-)
 
 
 def texts(*words: str) -> bytes:
@@ -145,6 +136,60 @@ async def test_a_failing_handler_is_logged_once_with_its_own_traceback(
     assert isinstance(error, ValueError)
     assert "broken_handler" in caplog.text
     assert error.__traceback__ is not None
+
+
+async def test_a_handler_failing_after_a_ping_in_the_same_read_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken_handler(message: str | bytes) -> None:
+        raise ValueError(f"cannot take {message!r}")
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        ws.set_message_handler(broken_handler)
+        await ws.wait_closed()
+
+    with caplog.at_level(logging.ERROR, logger="wsrs"):
+        async with (
+            serving(websocket_app(app)) as server,
+            await RawClient.connect(server.port, "/ws") as client,
+        ):
+            # The Ping first: the messages after it reach the handler through `_deliver`.
+            await client.send(frame(PING, b"p") + texts("x", "y", "z"))
+            with anyio.fail_after(10):
+                assert (await client.read_frame()).opcode == PONG
+                await client.expect_close(1011)
+    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
+    assert len(failures) == 1
+
+
+async def test_a_handler_failing_on_the_queue_it_drains_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queued = anyio.Event()
+    seen: list[str | bytes] = []
+
+    def broken_handler(message: str | bytes) -> None:
+        seen.append(message)
+        raise ValueError(f"cannot take {message!r}")
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        await queued.wait()
+        ws.set_message_handler(broken_handler)
+        await ws.wait_closed()
+
+    with caplog.at_level(logging.ERROR, logger="wsrs"):
+        async with (
+            serving(websocket_app(app)) as server,
+            await RawClient.connect(server.port, "/ws") as client,
+        ):
+            await client.send(texts("x", "y", "z") + frame(PING, b"sync"))
+            with anyio.fail_after(10):
+                assert (await client.read_frame()).opcode == PONG
+                queued.set()
+                await client.expect_close(1011)
+    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
+    assert len(failures) == 1
+    assert seen == ["x"]
 
 
 async def test_receives_under_short_timeouts_lose_no_message_and_keep_the_order() -> None:
@@ -477,189 +522,3 @@ async def test_a_receiver_answering_as_a_read_resumes_it_waits_for_a_full_buffer
         with anyio.fail_after(20):
             answers = [await client.read_frame() for _ in range(count)]
     assert [answer.payload for answer in answers] == [payload] * count
-
-
-async def wait_for_every_message(count: int, *, timeout: float) -> list[str | bytes]:
-    """Messages a server receives with `asyncio.wait_for` around each `receive()`, most of the
-    waits timing out while the messages arrive; its answer tells the client it has them all."""
-    received: list[str | bytes] = []
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        while len(received) < count:
-            with contextlib.suppress(TimeoutError):
-                received.append(await asyncio.wait_for(ws.receive(), timeout))
-        await ws.send("done")
-
-    async with (
-        serving(websocket_app(app)) as server,
-        await RawClient.connect(server.port, "/ws") as client,
-    ):
-        for start in range(0, count, 4):
-            await client.send(texts(*(str(n) for n in range(start, start + 4))))
-            await anyio.lowlevel.checkpoint()
-        with anyio.fail_after(20):
-            assert (await client.read_frame()).payload == b"done"
-    return received
-
-
-@ASYNCIO_LOOPS
-async def test_receives_under_asyncio_wait_for_lose_no_message() -> None:
-    assert await wait_for_every_message(200, timeout=0.0002) == [str(n) for n in range(200)]
-
-
-@ASYNCIO_LOOPS
-async def test_receivers_in_python_tasks_are_resumed_and_cancelled_as_in_c_tasks() -> None:
-    # asyncio's pure-Python Task (what runs where the C accelerator is missing) drives the
-    # inbox's waiter through the same protocol: the timeouts, cancellations and resumes above.
-    loop = asyncio.get_running_loop()
-    python_task = asyncio.tasks._PyTask  # type: ignore[attr-defined]
-    kinds: set[type] = set()
-
-    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = python_task(coro, loop=loop, **options)
-        kinds.add(type(task))
-        return task
-
-    loop.set_task_factory(factory)
-    try:
-        received = await wait_for_every_message(200, timeout=0.0002)
-    finally:
-        loop.set_task_factory(None)
-    assert kinds == {python_task}
-    assert received == [str(n) for n in range(200)]
-
-
-async def test_a_handler_failing_after_a_ping_in_the_same_read_is_logged_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    def broken_handler(message: str | bytes) -> None:
-        raise ValueError(f"cannot take {message!r}")
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        ws.set_message_handler(broken_handler)
-        await ws.wait_closed()
-
-    with caplog.at_level(logging.ERROR, logger="wsrs"):
-        async with (
-            serving(websocket_app(app)) as server,
-            await RawClient.connect(server.port, "/ws") as client,
-        ):
-            # The Ping first: the messages after it reach the handler through `_deliver`.
-            await client.send(frame(PING, b"p") + texts("x", "y", "z"))
-            with anyio.fail_after(10):
-                assert (await client.read_frame()).opcode == PONG
-                await client.expect_close(1011)
-    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
-    assert len(failures) == 1
-
-
-async def test_a_handler_failing_on_the_queue_it_drains_is_logged_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    queued = anyio.Event()
-    seen: list[str | bytes] = []
-
-    def broken_handler(message: str | bytes) -> None:
-        seen.append(message)
-        raise ValueError(f"cannot take {message!r}")
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        await queued.wait()
-        ws.set_message_handler(broken_handler)
-        await ws.wait_closed()
-
-    with caplog.at_level(logging.ERROR, logger="wsrs"):
-        async with (
-            serving(websocket_app(app)) as server,
-            await RawClient.connect(server.port, "/ws") as client,
-        ):
-            await client.send(texts("x", "y", "z") + frame(PING, b"sync"))
-            with anyio.fail_after(10):
-                assert (await client.read_frame()).opcode == PONG
-                queued.set()
-                await client.expect_close(1011)
-    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
-    assert len(failures) == 1
-    assert seen == ["x"]
-
-
-def new_uvloop() -> asyncio.AbstractEventLoop:
-    uvloop = pytest.importorskip("uvloop")
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
-
-
-async def interrupting_receiver(ws: DefaultWebSocketSession) -> None:
-    """Echoes until "KeyboardInterrupt" or "SystemExit" comes, then raises that."""
-    async for message in ws:
-        if message in ("KeyboardInterrupt", "SystemExit"):
-            raise {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}[message]
-        await ws.send(message)
-
-
-async def interrupting_handler(ws: DefaultWebSocketSession) -> None:
-    """As `interrupting_receiver`, from a message handler."""
-
-    def handler(message: str | bytes) -> None:
-        if message in ("KeyboardInterrupt", "SystemExit"):
-            raise {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}[message]
-        ws.send_nowait(message)
-
-    ws.set_message_handler(handler)
-    await ws.wait_closed()
-
-
-@pytest.mark.parametrize(
-    "new_loop",
-    [pytest.param(asyncio.new_event_loop, id="asyncio"), pytest.param(new_uvloop, id="uvloop")],
-)
-@pytest.mark.parametrize("app", [interrupting_receiver, interrupting_handler])
-@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
-def test_an_interrupt_out_of_a_read_callback_stops_the_loop(
-    new_loop: Callable[[], asyncio.AbstractEventLoop],
-    app: Callable[[DefaultWebSocketSession], Awaitable[None]],
-    interrupt: type[BaseException],
-) -> None:
-    # A receiver resumed by a read, and a message handler, run inside the socket's read
-    # callback; what they raise must still leave `run_until_complete` as it would from a task
-    # (uvloop logs and drops a transport callback's exceptions, these two included).
-    loop = new_loop()
-
-    async def interrupt_the_server() -> None:
-        async with (
-            serving(websocket_app(app)) as server,
-            connect(f"ws://127.0.0.1:{server.port}/ws") as client,
-        ):
-            await client.send("echo")
-            assert await client.receive() == "echo"
-            await client.send(interrupt.__name__)
-            await asyncio.sleep(5)  # the interrupt leaves the loop first
-
-    try:
-        main = loop.create_task(interrupt_the_server())
-        with pytest.raises(interrupt):
-            loop.run_until_complete(main)
-        main.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(main)
-    finally:
-        loop.close()
-
-
-@pytest.mark.parametrize(
-    "anyio_backend",
-    [
-        pytest.param(("asyncio", {"debug": True}), id="asyncio-debug"),
-        pytest.param(("asyncio", {"debug": True, "use_uvloop": True}), id="uvloop-debug"),
-    ],
-    indirect=True,
-)
-async def test_receivers_resumed_and_timed_out_in_asyncio_debug_mode_log_no_error(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # Debug mode checks each callback and task step (threads, coroutine callbacks, never
-    # retrieved exceptions): the waiter must pass as a future there too.
-    with caplog.at_level(logging.ERROR):
-        received = await wait_for_every_message(100, timeout=0.0002)
-    assert received == [str(n) for n in range(100)]
-    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
