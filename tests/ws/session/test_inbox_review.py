@@ -314,6 +314,36 @@ async def test_a_violation_behind_queued_messages_fails_waiting_receivers_after_
     assert outcome == ["a", "b", 1002]
 
 
+async def test_several_receivers_get_the_messages_before_a_violation_then_all_fail() -> None:
+    messages: list[str | bytes] = []
+    codes: list[int | None] = []
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        async def receiver() -> None:
+            try:
+                while True:
+                    messages.append(await ws.receive())
+            except ConnectionClosedError as error:
+                codes.append(error.sent.code if error.sent else None)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(receiver)
+            await anyio.wait_all_tasks_blocked()
+            await ws.send("waiting")
+
+    async with (
+        serving(websocket_app(app)) as server,
+        await RawClient.connect(server.port, "/ws") as client,
+    ):
+        with anyio.fail_after(10):
+            assert (await client.read_frame()).payload == b"waiting"
+            await client.send(texts("a", "b") + frame(0x3, b"bad"))
+            await client.expect_close(1002)
+    assert sorted(map(str, messages)) == ["a", "b"]
+    assert codes == [1002] * 3
+
+
 async def test_a_receiver_waiting_when_the_peer_drops_tcp_gets_connection_closed_error() -> None:
     outcome: list[BaseException] = []
     done = anyio.Event()
