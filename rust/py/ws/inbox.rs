@@ -53,7 +53,7 @@ fn call_soon(
     Ok(())
 }
 
-/// Raises `error`: what the loop runs for an interrupt a resumed task raised (`wake_waiters`).
+/// Raises `error`: what the loop runs for an interrupt out of a read (`interrupt_on_loop`).
 #[pyfunction]
 fn raise_again(error: Bound<'_, PyAny>) -> PyResult<()> {
     Err(PyErr::from_value(error))
@@ -549,7 +549,8 @@ impl PyInbox {
     /// waking the waiting tasks. A control frame and what follows it, or a violation, go to the
     /// session's `_deliver`. A handler that sets another, or none, hands the messages after its
     /// own on to that. A handler's exception goes to `_handler_failed`, and the rest of the read
-    /// is dropped; the decoder's own errors propagate.
+    /// is dropped; the decoder's own errors propagate, and a `KeyboardInterrupt` or `SystemExit`
+    /// (a handler's or a resumed task's) is raised again on the loop.
     fn read(slf: &Bound<'_, Self>, read: &Bound<'_, PyAny>) -> PyResult<()> {
         Self::hand_on(slf, read).or_else(|err| Self::interrupt_on_loop(slf, err))
     }
