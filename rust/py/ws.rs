@@ -1,6 +1,7 @@
 //! Bindings for the WebSocket codec: `FrameType`, `CloseCode`, `CloseReason` and `apply_mask`
 //! here, `Frame` in `frame`, `FrameDecoder` and `FrameEncoder` in `codec`, a session's incoming
-//! side in `inbox`, the decoder's read buffers in `reading`, `PerMessageDeflate` in `deflate`.
+//! side in `inbox` (its waiters in `waiter`), the decoder's read buffers in `reading`,
+//! `PerMessageDeflate` in `deflate`.
 //!
 //! Bytes-like arguments: a `bytes` is read in place; any other buffer (bytearray, memoryview) is
 //! copied first, because Python code run by an allocation (a finalizer) could change it while
@@ -19,6 +20,7 @@ mod deflate;
 mod frame;
 mod inbox;
 mod reading;
+mod waiter;
 
 use crate::py::errors::usage_error_to_py;
 use crate::ws::mask::UninitWriter;
@@ -27,7 +29,8 @@ use crate::ws::{CloseCode, CloseReason, FrameType, UsageError, DEFAULT_MAX_FRAME
 use codec::{PyFrameDecoder, PyFrameEncoder};
 use deflate::PyPerMessageDeflate;
 use frame::PyFrame;
-use inbox::{PyInbox, PyInboxWaiter};
+use inbox::PyInbox;
+use waiter::PyInboxWaiter;
 
 /// The bytes of a bytes-like argument.
 pub(crate) enum BytesArg<'py> {
