@@ -378,10 +378,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
                 self._on_control(event)
             # Looked up per message: a handler may set another, or none, for those after it.
             elif (handler := inbox.handler) is not None:
-                try:
-                    handler(event)
-                except Exception as failure:
-                    self._handler_failed(failure)
+                if not self._dispatch(handler, event):
                     return  # the session has failed: the rest of the read goes to no one
             else:
                 inbox.append(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.lowlevel
@@ -112,24 +113,40 @@ async def test_a_handler_set_off_while_draining_the_queue_leaves_the_rest_queued
     assert received == ["b"]
 
 
+def broken_handler(message: str | bytes) -> None:
+    raise ValueError(f"cannot take {message!r}")
+
+
+def handler_failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The records of message handlers failing."""
+    return [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
+
+
+def handled_by(
+    handler: Callable[[str | bytes], object], after: anyio.Event | None = None
+) -> Callable[[DefaultWebSocketSession], Awaitable[None]]:
+    """A WebSocket app that sets `handler` (once `after` is set, if given) until the close."""
+
+    async def app(ws: DefaultWebSocketSession) -> None:
+        if after is not None:
+            await after.wait()
+        ws.set_message_handler(handler)
+        await ws.wait_closed()
+
+    return app
+
+
 async def test_a_failing_handler_is_logged_once_with_its_own_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken_handler(message: str | bytes) -> None:
-        raise ValueError(f"cannot take {message!r}")
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        ws.set_message_handler(broken_handler)
-        await ws.wait_closed()
-
     with caplog.at_level(logging.ERROR, logger="wsrs"):
         async with (
-            serving(websocket_app(app)) as server,
+            serving(websocket_app(handled_by(broken_handler))) as server,
             await RawClient.connect(server.port, "/ws") as client,
         ):
             await client.send(texts("x", "y"))
             await client.expect_close(1011)
-    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
+    failures = handler_failures(caplog)
     assert len(failures) == 1
     assert failures[0].exc_info is not None
     error = failures[0].exc_info[1]
@@ -141,16 +158,9 @@ async def test_a_failing_handler_is_logged_once_with_its_own_traceback(
 async def test_a_handler_failing_after_a_ping_in_the_same_read_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken_handler(message: str | bytes) -> None:
-        raise ValueError(f"cannot take {message!r}")
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        ws.set_message_handler(broken_handler)
-        await ws.wait_closed()
-
     with caplog.at_level(logging.ERROR, logger="wsrs"):
         async with (
-            serving(websocket_app(app)) as server,
+            serving(websocket_app(handled_by(broken_handler))) as server,
             await RawClient.connect(server.port, "/ws") as client,
         ):
             # The Ping first: the messages after it reach the handler through `_deliver`.
@@ -158,8 +168,7 @@ async def test_a_handler_failing_after_a_ping_in_the_same_read_is_logged_once(
             with anyio.fail_after(10):
                 assert (await client.read_frame()).opcode == PONG
                 await client.expect_close(1011)
-    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
-    assert len(failures) == 1
+    assert len(handler_failures(caplog)) == 1
 
 
 async def test_a_handler_failing_on_the_queue_it_drains_is_logged_once(
@@ -168,18 +177,13 @@ async def test_a_handler_failing_on_the_queue_it_drains_is_logged_once(
     queued = anyio.Event()
     seen: list[str | bytes] = []
 
-    def broken_handler(message: str | bytes) -> None:
+    def record_then_fail(message: str | bytes) -> None:
         seen.append(message)
-        raise ValueError(f"cannot take {message!r}")
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        await queued.wait()
-        ws.set_message_handler(broken_handler)
-        await ws.wait_closed()
+        broken_handler(message)
 
     with caplog.at_level(logging.ERROR, logger="wsrs"):
         async with (
-            serving(websocket_app(app)) as server,
+            serving(websocket_app(handled_by(record_then_fail, queued))) as server,
             await RawClient.connect(server.port, "/ws") as client,
         ):
             await client.send(texts("x", "y", "z") + frame(PING, b"sync"))
@@ -187,32 +191,47 @@ async def test_a_handler_failing_on_the_queue_it_drains_is_logged_once(
                 assert (await client.read_frame()).opcode == PONG
                 queued.set()
                 await client.expect_close(1011)
-    failures = [r for r in caplog.records if r.getMessage() == "WebSocket message handler failed"]
-    assert len(failures) == 1
+    assert len(handler_failures(caplog)) == 1
     assert seen == ["x"]
 
 
-async def test_receives_under_short_timeouts_lose_no_message_and_keep_the_order() -> None:
-    count = 400
+Receive = Callable[[DefaultWebSocketSession], Awaitable["str | bytes | None"]]
+"""One timed receive of a session's: the message, or None when the wait timed out."""
+
+
+async def receive_every_message(count: int, receive: Receive) -> list[str | bytes]:
+    """What a server takes with `receive` while a client sends `count` messages, in writes of
+    four; most waits time out, some while a read is arriving. The server's answer tells the
+    client it has them all."""
     received: list[str | bytes] = []
 
     async def app(ws: DefaultWebSocketSession) -> None:
         while len(received) < count:
-            # Most waits time out, some while a read is arriving: none may take a message away.
-            with anyio.move_on_after(0.0002):
-                received.append(await ws.receive())
+            message = await receive(ws)
+            if message is not None:
+                received.append(message)
         await ws.send("done")
 
     async with (
         serving(websocket_app(app)) as server,
         await RawClient.connect(server.port, "/ws") as client,
     ):
-        for start in range(0, count, 8):
-            await client.send(texts(*(str(n) for n in range(start, start + 8))))
+        for start in range(0, count, 4):
+            await client.send(texts(*(str(n) for n in range(start, start + 4))))
             await anyio.lowlevel.checkpoint()
         with anyio.fail_after(20):
             assert (await client.read_frame()).payload == b"done"
-    assert received == [str(n) for n in range(count)]
+    return received
+
+
+async def test_receives_under_short_timeouts_lose_no_message_and_keep_the_order() -> None:
+    async def within_a_moment(ws: DefaultWebSocketSession) -> str | bytes | None:
+        with anyio.move_on_after(0.0002):
+            return await ws.receive()
+        return None
+
+    received = await receive_every_message(400, within_a_moment)
+    assert received == [str(n) for n in range(400)]
 
 
 async def test_a_receiver_cancelled_after_a_read_woke_it_leaves_the_message_queued() -> None:
@@ -286,35 +305,8 @@ async def test_several_receivers_share_every_message_once_and_all_end_on_close()
         assert mine == sorted(mine, key=int)
 
 
-async def test_a_violation_behind_queued_messages_fails_waiting_receivers_after_them() -> None:
-    outcome: list[object] = []
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        async def receiver() -> None:
-            try:
-                while True:
-                    outcome.append(await ws.receive())
-            except ConnectionClosedError as error:
-                outcome.append(error.sent.code if error.sent else None)
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(receiver)
-            await anyio.wait_all_tasks_blocked()
-            await ws.send("waiting")
-
-    async with (
-        serving(websocket_app(app)) as server,
-        await RawClient.connect(server.port, "/ws") as client,
-    ):
-        with anyio.fail_after(10):
-            assert (await client.read_frame()).payload == b"waiting"
-            # Opcode 0x3 is reserved: 1002, after the two messages before it.
-            await client.send(texts("a", "b") + frame(0x3, b"bad"))
-            await client.expect_close(1002)
-    assert outcome == ["a", "b", 1002]
-
-
-async def test_several_receivers_get_the_messages_before_a_violation_then_all_fail() -> None:
+@pytest.mark.parametrize("receivers", [1, 3])
+async def test_receivers_get_the_messages_before_a_violation_then_all_fail(receivers: int) -> None:
     messages: list[str | bytes] = []
     codes: list[int | None] = []
 
@@ -327,7 +319,7 @@ async def test_several_receivers_get_the_messages_before_a_violation_then_all_fa
                 codes.append(error.sent.code if error.sent else None)
 
         async with anyio.create_task_group() as group:
-            for _ in range(3):
+            for _ in range(receivers):
                 group.start_soon(receiver)
             await anyio.wait_all_tasks_blocked()
             await ws.send("waiting")
@@ -338,10 +330,11 @@ async def test_several_receivers_get_the_messages_before_a_violation_then_all_fa
     ):
         with anyio.fail_after(10):
             assert (await client.read_frame()).payload == b"waiting"
+            # Opcode 0x3 is reserved: 1002, after the two messages before it.
             await client.send(texts("a", "b") + frame(0x3, b"bad"))
             await client.expect_close(1002)
-    assert sorted(map(str, messages)) == ["a", "b"]
-    assert codes == [1002] * 3
+    assert messages == ["a", "b"]
+    assert codes == [1002] * receivers
 
 
 async def test_a_receiver_waiting_when_the_peer_drops_tcp_gets_connection_closed_error() -> None:
@@ -453,10 +446,15 @@ async def test_a_full_inbox_pauses_reading_and_receiving_resumes_it_losing_nothi
     assert not sessions[0]._inbox.paused
 
 
-def sessions_alive() -> int:
-    """How many sessions the garbage collector still tracks, after a full collection."""
-    gc.collect()
+def sessions_tracked() -> int:
+    """How many sessions the garbage collector tracks (alive, or garbage not yet collected)."""
     return sum(isinstance(thing, DefaultWebSocketSession) for thing in gc.get_objects())
+
+
+def sessions_alive() -> int:
+    """How many sessions are still alive, after a full collection."""
+    gc.collect()
+    return sessions_tracked()
 
 
 async def test_a_session_whose_receivers_waited_and_were_cancelled_is_collected() -> None:
@@ -505,7 +503,7 @@ async def test_a_finished_session_is_freed_without_waiting_for_the_cycle_collect
                         await client.send(frame(CLOSE, close_payload(1000)))
                         await client.expect_close(1000)
             await anyio.wait_all_tasks_blocked()
-            alive = sum(isinstance(thing, DefaultWebSocketSession) for thing in gc.get_objects())
+            alive = sessions_tracked()
         finally:
             gc.enable()
     assert alive <= before

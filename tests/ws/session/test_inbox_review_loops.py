@@ -10,13 +10,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 import pytest
 
 from tests.conftest import UVLOOP
 from tests.helpers import serving, websocket_app
-from tests.wire import RawClient
-from tests.ws.session.test_inbox_review import texts
+from tests.ws.session.test_inbox_review import receive_every_message
 from wsrs import DefaultWebSocketSession, connect
 
 pytestmark = pytest.mark.anyio
@@ -26,32 +24,16 @@ ASYNCIO_LOOPS = pytest.mark.parametrize(
 )
 
 
-async def wait_for_every_message(count: int, *, timeout: float) -> list[str | bytes]:
-    """Messages a server receives with `asyncio.wait_for` around each `receive()`, most of the
-    waits timing out while the messages arrive; its answer tells the client it has them all."""
-    received: list[str | bytes] = []
-
-    async def app(ws: DefaultWebSocketSession) -> None:
-        while len(received) < count:
-            with contextlib.suppress(TimeoutError):
-                received.append(await asyncio.wait_for(ws.receive(), timeout))
-        await ws.send("done")
-
-    async with (
-        serving(websocket_app(app)) as server,
-        await RawClient.connect(server.port, "/ws") as client,
-    ):
-        for start in range(0, count, 4):
-            await client.send(texts(*(str(n) for n in range(start, start + 4))))
-            await anyio.lowlevel.checkpoint()
-        with anyio.fail_after(20):
-            assert (await client.read_frame()).payload == b"done"
-    return received
+async def wait_for_a_moment(ws: DefaultWebSocketSession) -> str | bytes | None:
+    """`receive()` under `asyncio.wait_for`, None when it timed out."""
+    with contextlib.suppress(TimeoutError):
+        return await asyncio.wait_for(ws.receive(), 0.0002)
+    return None
 
 
 @ASYNCIO_LOOPS
 async def test_receives_under_asyncio_wait_for_lose_no_message() -> None:
-    assert await wait_for_every_message(200, timeout=0.0002) == [str(n) for n in range(200)]
+    assert await receive_every_message(200, wait_for_a_moment) == [str(n) for n in range(200)]
 
 
 @ASYNCIO_LOOPS
@@ -69,7 +51,7 @@ async def test_receivers_in_python_tasks_are_resumed_and_cancelled_as_in_c_tasks
 
     loop.set_task_factory(factory)
     try:
-        received = await wait_for_every_message(200, timeout=0.0002)
+        received = await receive_every_message(200, wait_for_a_moment)
     finally:
         loop.set_task_factory(None)
     assert kinds == {python_task}
@@ -153,6 +135,6 @@ async def test_receivers_resumed_and_timed_out_in_asyncio_debug_mode_log_no_erro
     # Debug mode checks each callback and task step (threads, coroutine callbacks, never
     # retrieved exceptions): the waiter must pass as a future there too.
     with caplog.at_level(logging.ERROR):
-        received = await wait_for_every_message(100, timeout=0.0002)
+        received = await receive_every_message(100, wait_for_a_moment)
     assert received == [str(n) for n in range(100)]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
