@@ -57,7 +57,7 @@ class Broker(ABC):
     ) -> None:
         """Do the background work until cancelled; `started` comes without waiting for a peer."""
         task_status.started()
-        await anyio.sleep_forever()
+        await anyio.Event().wait()
 
     def subscribe(self, topic: str) -> None:
         """`topic` has its first local member: carry it here from now on."""
