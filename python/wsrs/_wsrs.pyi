@@ -293,6 +293,8 @@ class Inbox(Generic[_T]):
     """Messages go to it instead of the queue."""
     paused: bool
     """True while reading is paused because `capacity` items wait."""
+    socket_fd: int | None
+    """The socket `read_ready` reads (asyncio's plain-socket transport's, on POSIX)."""
     def __new__(
         cls,
         session: object,
@@ -319,6 +321,9 @@ class Inbox(Generic[_T]):
         """Wake the waiting tasks on the loop's next turn."""
     def read(self, read: int | BytesLike) -> None:
         """Decode one read (`nbytes` into the decoder's view, or bytes) and hand it on."""
+    def read_ready(self) -> None:
+        """The loop's reader callback: one `recv(2)` of `socket_fd` into the decoder, then
+        `read`; the end of the stream and errors go to the session's transport."""
     def __await__(self) -> Generator[InboxWaiter, None, _T]: ...
     def __next__(self) -> InboxWaiter:
         """One step of a wait: the next item as `StopIteration`'s value, or a waiter."""

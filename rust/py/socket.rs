@@ -1,6 +1,7 @@
 //! `SocketWriter`: writes to a plain TCP socket itself while its asyncio transport has nothing
 //! buffered, as the transport's own `write` would first try, without the Python that `write`
-//! runs on asyncio's selector loops. Everything else goes to the transport's `write`.
+//! runs on asyncio's selector loops. Everything else goes to the transport's `write`. And
+//! `recv`, the read half, for the session's inbox (`Inbox.read_ready`).
 
 use pyo3::gc::PyVisit;
 use pyo3::intern;
@@ -34,6 +35,18 @@ impl PySocketWriter {
     fn send(&self, _data: &[u8]) -> Option<usize> {
         None
     }
+}
+
+/// One `recv(2)` of at most `len` bytes from the socket `fd` into `buf`: the bytes read, 0 at
+/// the end of the stream.
+///
+/// # Safety
+/// `buf` must be valid for writes of `len` bytes for the whole call.
+#[cfg(unix)]
+pub(crate) unsafe fn recv(fd: i32, buf: *mut u8, len: usize) -> std::io::Result<usize> {
+    // SAFETY: the caller guarantees `buf` for `len` bytes; `recv` writes at most that many.
+    let read = unsafe { libc::recv(fd, buf.cast(), len, 0) };
+    usize::try_from(read).map_err(|_| std::io::Error::last_os_error())
 }
 
 #[pymethods]

@@ -26,7 +26,14 @@ from anyio.streams.tls import TLSAttribute
 from wsrs._loop.sync import Spawn, new_parking, running_trio
 from wsrs._wsrs import SocketWriter
 
-__all__ = ["Consumer", "StreamTransport", "Transport", "direct_write", "vectored_write"]
+__all__ = [
+    "Consumer",
+    "StreamTransport",
+    "Transport",
+    "direct_write",
+    "read_directly",
+    "vectored_write",
+]
 
 DEFAULT_WRITE_HIGH = 64 * 1024
 """Bytes buffered for writing before consumers are told to pause (`pause_writing`)."""
@@ -81,6 +88,37 @@ def direct_write(transport: Transport) -> Callable[[bytes], None]:
     return transport.write
 
 
+def read_directly(transport: Transport, reader: _SocketReader) -> bool:
+    """Make `reader` the loop's reader callback for `transport`'s socket, in place of the
+    transport's own, where that is asyncio's plain-socket transport on POSIX; False elsewhere.
+
+    That callback is Python on asyncio's selector loops (`get_buffer`, `recv_into`,
+    `buffer_updated` and their checks), a good part of a small message's cost. The transport
+    registers its `_read_ready` whenever reading resumes, so `reader` stays in place through
+    pauses; it gives the end of the stream and errors back to the transport
+    (`_read_ready__on_eof`, `_fatal_error`), which closes as it would have. uvloop's and TLS
+    transports read in C or through their own layers and are left as they are.
+    """
+    if type(transport) is not _SELECTOR_SOCKET or os.name != "posix" or not _SELECTOR_READS:
+        return False
+    selector: Any = transport
+    reader.socket_fd = selector.get_extra_info("socket").fileno()
+    selector._read_ready = reader.read_ready
+    if selector.is_reading():
+        # Registered already: register again, now with `reader`.
+        selector.pause_reading()
+        selector.resume_reading()
+    return True
+
+
+class _SocketReader(Protocol):
+    """What `read_directly` installs: a socket's reader callback (the session's `Inbox`)."""
+
+    socket_fd: int | None
+
+    def read_ready(self) -> None: ...
+
+
 def vectored_write(transport: Transport) -> Callable[[Sequence[bytes]], None] | None:
     """A function writing pieces in order without joining them first, or None for `transport`.
 
@@ -104,6 +142,11 @@ _SELECTOR_SOCKET: type = getattr(asyncio.selector_events, "_SelectorSocketTransp
 """asyncio's transport over a plain socket (selector event loops)."""
 _SELECTOR_JOINS = getattr(_SELECTOR_SOCKET, "writelines", None) is asyncio.WriteTransport.writelines
 """Whether that transport's `writelines` is the generic one that joins (Python 3.11)."""
+_SELECTOR_READS = all(
+    hasattr(_SELECTOR_SOCKET, name)
+    for name in ("_read_ready", "_read_ready__on_eof", "_fatal_error")
+)
+"""Whether that transport has the reader callback and the hand-backs `read_directly` relies on."""
 
 
 def _selector_writev(transport: Transport) -> Callable[[Sequence[bytes]], None]:

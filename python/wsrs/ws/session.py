@@ -31,6 +31,7 @@ import anyio
 
 from wsrs._loop.sync import Deferred
 from wsrs._loop.timers import TimerHandle
+from wsrs._loop.transport import read_directly
 from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
 from wsrs.exceptions import ConnectionClosed, ConnectionClosedError, RemoteProtocolError
 from wsrs.ws._session_base import (
@@ -159,6 +160,8 @@ class DefaultWebSocketSession(SessionBase[Message]):
     def _init_state(self) -> None:
         # Both read entry points are the inbox's: a read costs no Python frame of ours.
         self.buffer_updated = self.data_received = self._inbox.read  # type: ignore[method-assign,assignment]
+        # On asyncio's plain-socket transport the inbox reads the socket itself, too.
+        read_directly(self._transport, self._inbox)
         self._close_reason = Deferred[CloseReason]()
         self._close_frame_received = False
         self._close_timer: TimerHandle | None = None

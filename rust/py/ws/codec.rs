@@ -103,6 +103,15 @@ impl PyFrameDecoder {
         PyList::new(py, self.decode_events(py, input, n)?)
     }
 
+    /// Where the next socket read should go, as `get_buffer`'s view would say: its start and
+    /// length. Valid for one read, decoded before anything else runs (`reading`).
+    pub(crate) fn read_target(&mut self, py: Python<'_>) -> (*mut u8, usize) {
+        match &mut self.direct {
+            Some(direct) => direct.target(py),
+            None => reading::shared_target(),
+        }
+    }
+
     /// The events `decode` makes, as they come (the decoder has no violation yet).
     fn decode_events<'py>(
         &mut self,

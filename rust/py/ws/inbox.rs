@@ -52,6 +52,8 @@ pub(crate) struct PyInbox {
     /// that read in loop callbacks, where no task runs.
     resume: bool,
     waiters: Vec<Py<PyInboxWaiter>>,
+    /// The socket `read_ready` reads, once the session has made it the loop's reader callback.
+    socket_fd: Option<i32>,
 }
 
 impl PyInbox {
@@ -179,6 +181,12 @@ impl PyInbox {
         )
     }
 
+    /// The session's transport, for what `read_ready` hands back to it.
+    fn transport<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        slf.borrow().session(py)?.getattr(intern!(py, "_transport"))
+    }
+
     /// What `read` does with one read, a `KeyboardInterrupt` or `SystemExit` left to it.
     fn hand_on(slf: &Bound<'_, Self>, read: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = slf.py();
@@ -286,6 +294,7 @@ impl PyInbox {
             parking,
             resume,
             waiters: Vec::new(),
+            socket_fd: None,
         })
     }
 
@@ -359,6 +368,67 @@ impl PyInbox {
     /// (a handler's or a resumed task's) is raised again on the loop.
     fn read(slf: &Bound<'_, Self>, read: &Bound<'_, PyAny>) -> PyResult<()> {
         Self::hand_on(slf, read).or_else(|err| Self::interrupt_on_loop(slf, err))
+    }
+
+    /// The socket `read_ready` reads (asyncio's plain-socket transport's, on POSIX).
+    #[getter]
+    fn socket_fd(&self) -> Option<i32> {
+        self.socket_fd
+    }
+
+    #[setter]
+    fn set_socket_fd(&mut self, fd: Option<i32>) {
+        self.socket_fd = fd;
+    }
+
+    /// The loop's reader callback for asyncio's plain-socket transport, in place of its own:
+    /// one `recv(2)` straight into where the decoder wants the bytes, then what `read` does,
+    /// with none of the Python the transport's callback runs (`get_buffer`, `recv_into`,
+    /// `buffer_updated`). The end of the stream, a socket error, and an error out of the read
+    /// go to the transport, as its own callback hands them on.
+    #[cfg(unix)]
+    fn read_ready(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let (fd, decoder) = {
+            let inbox = slf.borrow();
+            let (Some(fd), Some(decoder)) = (inbox.socket_fd, &inbox.decoder) else {
+                return Ok(());
+            };
+            (fd, decoder.clone_ref(py))
+        };
+        let (buf, len) = decoder.borrow_mut(py).read_target(py);
+        // SAFETY: the decoder's target is valid for `len` bytes until it decodes them, below,
+        // before anything else runs (`reading`).
+        let outcome = match unsafe { crate::py::socket::recv(fd, buf, len) } {
+            Ok(0) => {
+                return Self::transport(slf)?
+                    .call_method0(intern!(py, "_read_ready__on_eof"))
+                    .map(drop);
+            }
+            Ok(n) => (n, Self::read(slf, n.into_pyobject(py)?.as_any())),
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(());
+            }
+            Err(err) => (0, Err(PyErr::from(err))),
+        };
+        match outcome {
+            (_, Ok(())) => Ok(()),
+            (n, Err(err)) => {
+                let what = if n == 0 {
+                    "Fatal read error on socket transport"
+                } else {
+                    "Fatal error: protocol.buffer_updated() call failed."
+                };
+                Self::transport(slf)?
+                    .call_method1(intern!(py, "_fatal_error"), (err.into_value(py), what))
+                    .map(drop)
+            }
+        }
     }
 
     fn __await__(slf: Py<Self>) -> Py<Self> {

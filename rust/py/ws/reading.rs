@@ -173,6 +173,13 @@ impl DirectPayload {
         }
     }
 
+    /// Where the rest goes, for a read made here (`Inbox.read_ready`): its start and length.
+    pub(crate) fn target(&mut self, py: Python<'_>) -> (*mut u8, usize) {
+        // SAFETY: as for `view`: one read into it, before `advance`.
+        let rest = unsafe { self.rest(py) };
+        (rest.as_mut_ptr().cast::<u8>(), rest.len())
+    }
+
     /// A view of the rest, for the transport to read into.
     pub(crate) fn view<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         // SAFETY: the `bytes` is still private; the view is used for one read only, before
@@ -232,6 +239,11 @@ pub(crate) fn shared_view(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         let view = writable_view(py, read_buffer(), READ_BUFFER_LEN)?;
         Ok(cell.get_or_init(|| view.unbind()).bind(py).clone())
     })
+}
+
+/// This thread's shared read buffer, for a read made here (`Inbox.read_ready`).
+pub(crate) fn shared_target() -> (*mut u8, usize) {
+    (read_buffer(), READ_BUFFER_LEN)
 }
 
 /// The first `n` bytes of this thread's shared read buffer, just read into its view.
