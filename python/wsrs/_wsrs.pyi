@@ -329,6 +329,20 @@ class Inbox(Generic[_T]):
         """One step of a wait: the next item as `StopIteration`'s value, or a waiter."""
 
 @final
+class Alarm:
+    """A Linux timerfd on the monotonic clock (asyncio's `loop.time()`), for a loop to watch as
+    a reader: it becomes readable at the deadline `set` gives (Linux only)."""
+
+    def fileno(self) -> int:
+        """The descriptor (-1 once closed)."""
+    def set(self, deadline: float) -> None:
+        """Ring at `deadline` (at once if it has passed), never for `math.inf`."""
+    def clear(self) -> None:
+        """Take the ring off the descriptor."""
+    def close(self) -> None:
+        """Close the descriptor."""
+
+@final
 class InboxWaiter:
     """What a task waiting at an `Inbox` awaits: the parts of `asyncio.Future` a `Task` uses."""
 

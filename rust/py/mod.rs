@@ -1,5 +1,7 @@
 //! The pyo3 bindings: the only module that knows about Python.
 
+#[cfg(target_os = "linux")]
+mod alarm;
 mod errors;
 mod http;
 mod socket;
@@ -14,5 +16,7 @@ fn _wsrs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ws::register(m)?;
     http::register(m)?;
     socket::register(m)?;
+    #[cfg(target_os = "linux")]
+    alarm::register(m)?;
     Ok(())
 }

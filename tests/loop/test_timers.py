@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 import anyio
 import pytest
 
@@ -109,3 +113,37 @@ async def test_cancelled_handles_are_dropped_before_they_outnumber_a_third_of_th
             timers.call_later(3600, lambda: None).cancel()
         assert len(timers) == 1000
         assert len(timers._heap) <= 1000 + 1000 // 3 + 1
+
+
+async def test_no_callback_fires_before_its_deadline() -> None:
+    # On asyncio's selector loop the deadline is a timerfd's, in whole nanoseconds: rounded up.
+    late: list[float] = []
+    done = anyio.Event()
+
+    def lateness(deadline: float) -> Callable[[], None]:
+        return lambda: late.append(anyio.current_time() - deadline)
+
+    async with Timers.open() as timers:
+        for n in range(20):
+            deadline = anyio.current_time() + 0.001 * (n % 5)
+            timers.call_at(deadline, lateness(deadline))
+        timers.call_later(0.01, done.set)
+        with anyio.fail_after(5):
+            await done.wait()
+    assert len(late) == 20
+    assert min(late) >= 0
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"], indirect=True)
+async def test_on_asyncios_selector_loop_the_deadline_is_no_timer_of_the_loops() -> None:
+    loop: Any = asyncio.get_running_loop()
+    watched = set(loop._selector.get_map())
+    fired = anyio.Event()
+    async with Timers.open() as timers:
+        timers.call_later(3600, lambda: None)
+        timers.call_later(0.01, fired.set)
+        await anyio.wait_all_tasks_blocked()
+        assert [handle for handle in loop._scheduled if not handle.cancelled()] == []
+        with anyio.fail_after(5):
+            await fired.wait()
+    assert set(loop._selector.get_map()) == watched  # the timerfd is closed with the timers

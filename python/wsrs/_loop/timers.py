@@ -8,6 +8,8 @@ quiet server; this one runs its own timer task and expires on time.
 
 from __future__ import annotations
 
+import asyncio
+import asyncio.selector_events
 import heapq
 import itertools
 import logging
@@ -20,7 +22,12 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from wsrs._loop.sync import clock, new_parking
+from wsrs._loop.sync import Parking, clock, new_parking, running_trio
+
+try:
+    from wsrs._wsrs import Alarm
+except ImportError:  # not Linux: asyncio's own timers
+    Alarm = None  # type: ignore[assignment,misc]
 
 __all__ = ["TimeoutQueue", "TimerHandle", "Timers"]
 
@@ -121,6 +128,17 @@ class Timers:
 
     async def run(self) -> None:
         """Fire callbacks as they fall due, forever (until cancelled)."""
+        alarm = _LoopAlarm.for_running_loop(self._parking)
+        if alarm is None:
+            await self._fire_due(None)
+            return
+        try:
+            await self._fire_due(alarm)
+        finally:
+            alarm.close()
+
+    async def _fire_due(self, alarm: _LoopAlarm | None) -> None:
+        """`run`'s loop: the wait for the next deadline is `alarm`'s, or else a cancel scope's."""
         while True:
             now = self._now()
             heap = self._heap
@@ -136,9 +154,59 @@ class Timers:
                     callback()
                 except Exception:
                     logger.exception("timer callback %r failed", callback)
+            if alarm is not None:
+                alarm.set(heap[0].deadline if heap else math.inf)
+                await self._parking.park()
+                continue
             delay = heap[0].deadline - now if heap else math.inf
             with anyio.move_on_after(delay):
                 await self._parking.park()
+
+
+class _LoopAlarm:
+    """Wakes a parking at a deadline through a Linux timerfd that asyncio's selector loop
+    watches (`Alarm`), in place of a timer in the loop's heap.
+
+    While asyncio's loop has a timer, every turn of it computes a `select` timeout in Python:
+    5.2k instructions per round trip of a small message on Python 3.11, measured on picows'
+    echo server with one far-off timer. uvloop's and trio's timers cost next to nothing and
+    are used as they are.
+    """
+
+    __slots__ = ("_alarm", "_loop", "_parking")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, parking: Parking) -> None:
+        self._alarm = Alarm()
+        self._loop = loop
+        self._parking = parking
+        loop.add_reader(self._alarm.fileno(), self._ring)
+
+    @classmethod
+    def for_running_loop(cls, parking: Parking) -> _LoopAlarm | None:
+        """An alarm for the running loop when it is asyncio's selector loop on Linux (its clock
+        asyncio's own, the timerfd's), else None."""
+        if Alarm is None or running_trio():
+            return None
+        loop = asyncio.get_running_loop()
+        if not isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
+            return None
+        if type(loop).time is not asyncio.BaseEventLoop.time:
+            return None
+        return cls(loop, parking)
+
+    def set(self, deadline: float) -> None:
+        """Wake the parking at `deadline` (the loop's clock), or never for an infinite one."""
+        self._alarm.set(deadline)
+
+    def _ring(self) -> None:
+        self._alarm.clear()
+        self._parking.wake()
+
+    def close(self) -> None:
+        """Stop watching the timerfd and close it."""
+        if not self._loop.is_closed():
+            self._loop.remove_reader(self._alarm.fileno())
+        self._alarm.close()
 
 
 class TimeoutQueue:
