@@ -15,11 +15,13 @@ settle; printed as KiB per session.
     python -m benches.roundtrip --quick         # smoke run, about a minute
     python -m benches.roundtrip --only wsrs,picows --loops uvloop --sizes 256,8KiB --skip-memory
     python -m benches.roundtrip --skip-memory --rounds 3    # medians on a busy machine
+    python -m benches.roundtrip --skip-memory --one-cpu     # steady on a VM (see --help)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -367,6 +369,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measure every round-trip cell this many times, servers interleaved, and print the "
         "median (default 1; use 3 or more on a busy machine)",
     )
+    parser.add_argument(
+        "--one-cpu",
+        action="store_true",
+        help="run the servers and the client on one CPU (the first this process may use): on "
+        "virtual machines where waking a process on another CPU takes 100 µs or more, that is "
+        "what gives steady numbers; round trips/s then count both sides' CPU time, and the "
+        "server CPU columns are the comparable ones",
+    )
     parser.add_argument("--sessions", type=int, help="idle sessions (default 5000, quick 2000)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the idle-session test")
     parser.add_argument("--skip-roundtrip", action="store_true", help="skip the round-trip test")
@@ -402,6 +412,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    pinned = ""
+    if args.one_cpu:
+        first = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {first})  # inherited by every server and client started below
+        pinned = f"; every process on CPU {first} (--one-cpu)"
     stop_on_signals()
     limit = raise_nofile_limit()  # inherited by every server and client started below
     settings = Settings(
@@ -422,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{version_of('picows')} on uvloop {version_of('uvloop')}; servers: wsrs "
         f"{'(built)' if settings.wsrs else '(not built yet)'}, picows {version_of('picows')}, "
         f"websockets {version_of('websockets')}, aiohttp {version_of('aiohttp')}, "
-        f"trio {version_of('trio')}"
+        f"trio {version_of('trio')}{pinned}"
     )
     servers = [s for s in SERVERS if s.name in args.only]
 
