@@ -126,6 +126,10 @@ class RoundTrips(WSListener):
         kind = frame.msg_type
         if kind == WSMsgType.PING or kind == WSMsgType.PONG:
             return None  # picows answers pings itself (enable_auto_pong)
+        if kind == WSMsgType.CLOSE:
+            code, reason = frame.get_close_code(), frame.get_close_message() or b""
+            self._fail(ValueError(f"expected a binary echo, got CLOSE {code} {reason!r}"))
+            return True
         if kind != WSMsgType.BINARY and not (kind == WSMsgType.CONTINUATION and self.fragments):
             self._fail(ValueError(f"expected a binary echo, got {kind.name}"))
             return True
