@@ -325,6 +325,9 @@ class Inbox(Generic[_T]):
         """The loop's reader callback: one `recv(2)` of `socket_fd` into the decoder, then
         `read`; the end of the stream and errors go to the session's transport."""
     def __await__(self) -> Generator[InboxWaiter, None, _T]: ...
+    def __aiter__(self) -> Inbox[_T]:
+        """`async for` over the inbox (asyncio): each step awaits the inbox itself."""
+    def __anext__(self) -> Inbox[_T]: ...
     def __next__(self) -> InboxWaiter:
         """One step of a wait: the next item as `StopIteration`'s value, or a waiter."""
 

@@ -295,8 +295,9 @@ class SessionBase(asyncio.BufferedProtocol, Generic[T]):
             assert end is not None
         raise end
 
-    def __aiter__(self) -> SessionBase[T]:
-        return self
+    def __aiter__(self) -> AsyncIterator[T]:
+        # On asyncio the Rust inbox iterates itself: `async for` runs no Python of ours per item.
+        return self._inbox if self._readers is None else self
 
     def __anext__(self) -> Awaitable[T]:
         """The next item; iteration ends on a normal close and raises on an abnormal one."""
@@ -686,7 +687,7 @@ class Incoming(Generic[T]):
         return await self._session.receive()
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return self._session
+        return self._session.__aiter__()
 
 
 class Outgoing:

@@ -435,6 +435,15 @@ impl PyInbox {
         slf
     }
 
+    /// `async for` over the inbox itself (asyncio): each step awaits the inbox.
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
     /// One step of a wait: the next item (as `StopIteration`'s value), the session's end once
     /// the inbox is empty and closed, or a new waiter for the task to wait on.
     fn __next__(slf: &Bound<'_, Self>) -> PyResult<Py<PyInboxWaiter>> {
