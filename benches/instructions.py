@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Final
 
 import uvloop
-from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSCloseCode, WSError, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from benches._harness import (
     MAX_MESSAGE_SIZE,
@@ -106,7 +106,7 @@ def server_instructions(server: Server, loop: str, size: int, count: int, out: P
         wait_for_port(child, port, READY_TIMEOUT)
         try:
             uvloop.run(echo_round_trips(port, size, count))
-        except (TimeoutError, ConnectionError, ValueError, OSError) as error:
+        except (TimeoutError, ConnectionError, ValueError, OSError, WSError) as error:
             raise child.failure(f"round trips failed: {error!r}") from None
         # SIGINT: the servers shut down as on Ctrl-C, and callgrind writes its counts at exit;
         # one that does not stop on it gets SIGTERM, on which callgrind writes them too.
