@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import socket
@@ -18,6 +19,7 @@ import pytest
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, close_payload, frame
 from wsrs import ConnectionClosed, ConnectionClosedError, DefaultWebSocketSession, connect
+from wsrs._wsrs import Inbox
 from wsrs.ws.handshake import accept_key
 
 pytestmark = pytest.mark.anyio
@@ -540,3 +542,36 @@ def test_an_interrupt_out_of_a_client_sessions_handler_stops_the_loop() -> None:
             loop.run_until_complete(main)
     finally:
         loop.close()
+
+
+def inboxes_tracked() -> int:
+    """How many inboxes the garbage collector tracks (alive, or garbage not yet collected)."""
+    return sum(type(thing) is Inbox for thing in gc.get_objects())
+
+
+@PLAIN_ASYNCIO
+async def test_a_finished_sessions_inbox_and_what_it_holds_go_with_it_by_reference_count() -> None:
+    # The transport outlives the session until the cycle collector runs (asyncio's transport
+    # refers to itself), and its reader callback is the inbox's: that must not keep the inbox,
+    # its decoder and the messages never received alive with it.
+    async def receive_one(ws: DefaultWebSocketSession) -> None:
+        await ws.receive()
+
+    async with serving(websocket_app(receive_one), ping_interval=None) as server:
+        gc.collect()
+        before = inboxes_tracked()
+        gc.disable()
+        try:
+            for _ in range(3):
+                async with await RawClient.connect(server.port, "/ws") as client:
+                    unread = b"".join(masked(BINARY, bytes(300_000)) for _ in range(3))
+                    await client.send(masked(TEXT, b"x") + unread)
+                    with anyio.fail_after(10):
+                        assert (await client.read_frame()).close_code == 1000
+                        await client.send(masked(CLOSE, close_payload(1000)))
+                        assert await client.read_until_closed() == b""
+            await anyio.wait_all_tasks_blocked()
+            left = inboxes_tracked()
+        finally:
+            gc.enable()
+    assert left <= before
