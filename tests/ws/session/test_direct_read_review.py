@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import struct
+from collections.abc import Iterator
 
 import anyio
 import anyio.abc
@@ -18,6 +19,7 @@ import pytest
 
 from tests.helpers import serving, websocket_app
 from tests.wire import RawClient, close_payload, frame
+from tests.ws.session.test_inbox_review_loops import run_until_interrupted
 from wsrs import ConnectionClosed, ConnectionClosedError, DefaultWebSocketSession, connect
 from wsrs._wsrs import Inbox
 from wsrs.ws.handshake import accept_key
@@ -64,6 +66,30 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
         if record.levelno >= logging.WARNING
         and not (record.name == "asyncio" and record.getMessage().startswith("Executing "))
     ]
+
+
+class Ending:
+    """The `ConnectionClosed` a session's handler ended with, once it has."""
+
+    def __init__(self) -> None:
+        self._ended = anyio.Event()
+        self._closed: ConnectionClosed | None = None
+
+    @contextlib.contextmanager
+    def recorded(self) -> Iterator[None]:
+        """Catch and keep the `ConnectionClosed` the block ends with."""
+        try:
+            yield
+        except ConnectionClosed as closed:
+            self._closed = closed
+            self._ended.set()
+
+    async def wait(self) -> ConnectionClosed:
+        """The `ConnectionClosed`, once the handler has ended with it."""
+        with anyio.fail_after(10):
+            await self._ended.wait()
+        assert self._closed is not None
+        return self._closed
 
 
 def reset(client: RawClient) -> None:
@@ -150,15 +176,11 @@ async def test_a_clients_violation_gets_its_close_code_and_logs_nothing(
     data: bytes, code: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    ended: list[BaseException] = []
-    gone = anyio.Event()
+    ending = Ending()
 
     async def app(ws: DefaultWebSocketSession) -> None:
-        try:
+        with ending.recorded():
             await ws.receive()
-        except ConnectionClosed as closed:
-            ended.append(closed)
-            gone.set()
 
     async with (
         serving(websocket_app(app), ping_interval=None, max_frame_size=100_000) as server,
@@ -167,9 +189,7 @@ async def test_a_clients_violation_gets_its_close_code_and_logs_nothing(
         await client.send(data)
         with anyio.fail_after(10):
             await client.expect_close(code)
-        with anyio.fail_after(10):
-            await gone.wait()
-    assert isinstance(ended[0], ConnectionClosedError)
+        assert isinstance(await ending.wait(), ConnectionClosedError)
     assert warnings_of(caplog) == []
 
 
@@ -333,17 +353,13 @@ async def test_a_reset_in_the_middle_of_a_large_message_ends_the_session_quietly
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    ended: list[BaseException] = []
-    first, gone = anyio.Event(), anyio.Event()
+    ending, first = Ending(), anyio.Event()
 
     async def app(ws: DefaultWebSocketSession) -> None:
-        try:
+        with ending.recorded():
             await ws.receive()
             first.set()
             await ws.receive()
-        except ConnectionClosed as closed:
-            ended.append(closed)
-            gone.set()
 
     async with (
         serving(websocket_app(app), ping_interval=None) as server,
@@ -353,10 +369,9 @@ async def test_a_reset_in_the_middle_of_a_large_message_ends_the_session_quietly
         await first.wait()
         reset(client)
         await client.stream.aclose()
-        with anyio.fail_after(10):
-            await gone.wait()
-    assert isinstance(ended[0], ConnectionClosedError)
-    assert ended[0].code == 1006
+        ended = await ending.wait()
+    assert isinstance(ended, ConnectionClosedError)
+    assert ended.code == 1006
     assert warnings_of(caplog) == []
 
 
@@ -365,16 +380,12 @@ async def test_a_peer_half_closing_while_the_server_sends_ends_the_session_quiet
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    ended: list[BaseException] = []
-    gone = anyio.Event()
+    ending = Ending()
 
     async def app(ws: DefaultWebSocketSession) -> None:
-        try:
+        with ending.recorded():
             while True:
                 await ws.send(b"q" * 10_000)
-        except ConnectionClosed as closed:
-            ended.append(closed)
-            gone.set()
 
     async with (
         serving(websocket_app(app), ping_interval=None) as server,
@@ -384,9 +395,7 @@ async def test_a_peer_half_closing_while_the_server_sends_ends_the_session_quiet
             await client.read_frame()
             await client.stream.send_eof()
             await client.read_until_closed()
-        with anyio.fail_after(10):
-            await gone.wait()
-    assert isinstance(ended[0], ConnectionClosedError)
+        assert isinstance(await ending.wait(), ConnectionClosedError)
     assert warnings_of(caplog) == []
 
 
@@ -538,15 +547,7 @@ def test_an_interrupt_out_of_a_client_sessions_handler_stops_the_loop() -> None:
             await client.send("stop")
             await asyncio.sleep(5)  # the interrupt leaves the loop first
 
-    try:
-        main = loop.create_task(interrupt_the_client())
-        with pytest.raises(KeyboardInterrupt):
-            loop.run_until_complete(main)
-        main.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(main)
-    finally:
-        loop.close()
+    run_until_interrupted(loop, interrupt_the_client(), KeyboardInterrupt)
 
 
 def inboxes_tracked() -> int:
