@@ -9,6 +9,7 @@ import pytest
 import trustme
 
 from tests.helpers import serving, websocket_app
+from tests.wire import RawClient
 from tests.ws.session.test_close_handshake import Recorder
 from wsrs import (
     CloseReason,
@@ -91,3 +92,17 @@ async def test_shutdown_closes_sessions_with_1001_and_lets_handlers_finish() -> 
     assert await ws.close_reason == CloseReason(1001, "Server is going down")
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert b"Connection: close" in answer
+
+
+async def test_a_server_cancelled_mid_session_leaves_no_websocket_connection_open() -> None:
+    # Cancelled, the session's task writes its Close without waiting, and the timer that would
+    # drop the connection after `close_timeout` dies with the server: the connection must
+    # still end, not stay open for as long as the peer keeps it.
+    with anyio.CancelScope() as scope:
+        async with serving(websocket_app(echo)) as server:
+            client = await RawClient.connect(server.port, "/ws")
+            scope.cancel()
+    async with client:
+        with anyio.fail_after(5):
+            assert (await client.read_frame()).close_code == 1001
+            assert await client.read_until_closed() == b""

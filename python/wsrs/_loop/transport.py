@@ -32,6 +32,7 @@ __all__ = [
     "Transport",
     "direct_write",
     "read_directly",
+    "stop_reading_directly",
     "vectored_write",
 ]
 
@@ -109,6 +110,14 @@ def read_directly(transport: Transport, reader: _SocketReader) -> bool:
         selector.pause_reading()
         selector.resume_reading()
     return True
+
+
+def stop_reading_directly(transport: Transport) -> None:
+    """Undo `read_directly` once the connection is lost: the transport lives on until the
+    cycle collector frees it (asyncio's refers to itself), and must not keep the reader (the
+    session's inbox, its decoder and the messages never received) alive that long."""
+    if type(transport) is _SELECTOR_SOCKET:
+        vars(transport).pop("_read_ready", None)
 
 
 class _SocketReader(Protocol):

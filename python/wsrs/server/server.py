@@ -484,10 +484,15 @@ class Server:
         return Response(status=101, headers=fields, upgrade=take_over)
 
     def session_ended(self, session: DefaultWebSocketSession) -> None:
-        """A session from `websocket_response` is over: shutting down no longer waits for it."""
+        """A session from `websocket_response` is over: shutting down no longer waits for it.
+
+        Its connection is closed (what is written still goes out first): one whose task was
+        cancelled is still open, and its close timer may die with the server's timers.
+        """
         if session in self._sessions:
             self._sessions.discard(session)
             self._connection_gone()
+        session._transport.close()
 
     @staticmethod
     def _log_access(request: Request | None, status: int) -> None:

@@ -31,7 +31,7 @@ import anyio
 
 from wsrs._loop.sync import Deferred
 from wsrs._loop.timers import TimerHandle
-from wsrs._loop.transport import read_directly
+from wsrs._loop.transport import read_directly, stop_reading_directly
 from wsrs._wsrs import CloseReason, Frame, FrameEncoder, FrameType
 from wsrs.exceptions import ConnectionClosed, ConnectionClosedError, RemoteProtocolError
 from wsrs.ws._session_base import (
@@ -430,6 +430,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
         super().resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        stop_reading_directly(self._transport)
         self._stop_pinger()
         if self._close_timer is not None:
             self._close_timer.cancel()

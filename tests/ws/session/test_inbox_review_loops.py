@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -110,13 +110,22 @@ def test_an_interrupt_out_of_a_read_callback_stops_the_loop(
             await client.send(interrupt.__name__)
             await asyncio.sleep(5)  # the interrupt leaves the loop first
 
+    run_until_interrupted(loop, interrupt_the_server(), interrupt)
+
+
+def run_until_interrupted(
+    loop: asyncio.AbstractEventLoop,
+    main: Coroutine[Any, Any, None],
+    interrupt: type[BaseException],
+) -> None:
+    """Run `main` on `loop` until `interrupt` leaves `run_until_complete`, then close the loop."""
     try:
-        main = loop.create_task(interrupt_the_server())
+        task = loop.create_task(main)
         with pytest.raises(interrupt):
-            loop.run_until_complete(main)
-        main.cancel()
+            loop.run_until_complete(task)
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(main)
+            loop.run_until_complete(task)
     finally:
         loop.close()
 
