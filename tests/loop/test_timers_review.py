@@ -1,4 +1,4 @@
-"""Review of the timerfd behind `Timers` on asyncio's selector loop: what it must not cost or break."""
+"""The timerfd behind `Timers` on asyncio's selector loop: what it must not cost or break."""
 
 from __future__ import annotations
 
