@@ -67,7 +67,7 @@ async def connect(
     context = (ssl or ssl_module.create_default_context()) if secure else None
 
     async with task_group() as tg:
-        timers = Timers()
+        timers = Timers(timerfd=False)  # one per connection: no descriptor of its own
         tg.start_soon(timers.run)
         reader = _HandshakeReader(limits)
         key = new_key()

@@ -76,9 +76,15 @@ class Timers:
 
     Callbacks run in that task, in deadline order. One that raises is logged; the others still
     run. Must be created in async context (it picks the running loop's clock and primitives).
+
+    On asyncio's selector loop on Linux the task waits on a timerfd of its own (`_LoopAlarm`);
+    with `timerfd=False` it waits in the loop's timer heap instead, for timers made once per
+    connection (a client's), where a descriptor each would halve the connections a process can
+    open under its descriptor limit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, timerfd: bool = True) -> None:
+        self._timerfd = timerfd
         self._heap: list[TimerHandle] = []
         self._parking = new_parking()
         self._now = clock()
@@ -128,7 +134,7 @@ class Timers:
 
     async def run(self) -> None:
         """Fire callbacks as they fall due, forever (until cancelled)."""
-        alarm = _LoopAlarm.for_running_loop(self._parking)
+        alarm = _LoopAlarm.for_running_loop(self._parking) if self._timerfd else None
         if alarm is None:
             await self._fire_due(None)
             return
