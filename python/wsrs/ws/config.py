@@ -53,9 +53,10 @@ class SessionConfig:
     def __post_init__(self) -> None:
         if self.max_frame_size < 1:
             raise ValueError("max_frame_size must be positive")
-        if self.ping_interval is not None and self.ping_interval <= 0:
+        # `not x > 0`, not `x <= 0`: a NaN is refused too (as a deadline it would stop the timers).
+        if self.ping_interval is not None and not self.ping_interval > 0:
             raise ValueError("ping_interval must be positive, or None to disable pings")
-        if self.timeout <= 0 or self.close_timeout < 0:
+        if not self.timeout > 0 or not self.close_timeout >= 0:
             raise ValueError("timeout must be positive and close_timeout non-negative")
         if self.incoming_capacity < 1 or self.write_limit < 1:
             raise ValueError("incoming_capacity and write_limit must be positive")

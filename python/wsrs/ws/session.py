@@ -188,7 +188,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     @ping_interval.setter
     def ping_interval(self, value: float | None) -> None:
-        if value is not None and value <= 0:
+        if value is not None and not value > 0:  # NaN too
             raise ValueError("ping_interval must be positive, or None to disable pings")
         self._ping_interval = value
         self._restart_pinger()
@@ -200,7 +200,7 @@ class DefaultWebSocketSession(SessionBase[Message]):
 
     @timeout.setter
     def timeout(self, value: float) -> None:
-        if value <= 0:
+        if not value > 0:  # NaN too
             raise ValueError("timeout must be positive")
         self._timeout = value
         self._restart_pinger()
