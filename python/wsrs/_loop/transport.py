@@ -89,9 +89,9 @@ def direct_write(transport: Transport) -> Callable[[bytes], None]:
     return transport.write
 
 
-def read_directly(transport: Transport, reader: _SocketReader) -> bool:
+def read_directly(transport: Transport, reader: _SocketReader) -> None:
     """Make `reader` the loop's reader callback for `transport`'s socket, in place of the
-    transport's own, where that is asyncio's plain-socket transport on POSIX; False elsewhere.
+    transport's own, where that is asyncio's plain-socket transport on POSIX.
 
     That callback is Python on asyncio's selector loops (`get_buffer`, `recv_into`,
     `buffer_updated` and their checks), a good part of a small message's cost. The transport
@@ -101,7 +101,7 @@ def read_directly(transport: Transport, reader: _SocketReader) -> bool:
     transports read in C or through their own layers and are left as they are.
     """
     if type(transport) is not _SELECTOR_SOCKET or os.name != "posix" or not _SELECTOR_READS:
-        return False
+        return
     selector: Any = transport
     reader.socket_fd = selector.get_extra_info("socket").fileno()
     selector._read_ready = reader.read_ready
@@ -109,7 +109,6 @@ def read_directly(transport: Transport, reader: _SocketReader) -> bool:
         # Registered already: register again, now with `reader`.
         selector.pause_reading()
         selector.resume_reading()
-    return True
 
 
 def stop_reading_directly(transport: Transport) -> None:

@@ -399,13 +399,16 @@ impl PyInbox {
         let (buf, len) = decoder.borrow_mut(py).read_target(py);
         // SAFETY: the decoder's target is valid for `len` bytes until it decodes them, below,
         // before anything else runs (`reading`).
-        let outcome = match unsafe { crate::py::socket::recv(fd, buf, len) } {
+        let (err, what) = match unsafe { crate::py::socket::recv(fd, buf, len) } {
             Ok(0) => {
                 return Self::transport(slf)?
                     .call_method0(intern!(py, "_read_ready__on_eof"))
                     .map(drop);
             }
-            Ok(n) => (n, Self::read(slf, n.into_pyobject(py)?.as_any())),
+            Ok(n) => match Self::read(slf, n.into_pyobject(py)?.as_any()) {
+                Ok(()) => return Ok(()),
+                Err(err) => (err, "Fatal error: protocol.buffer_updated() call failed."),
+            },
             Err(err)
                 if matches!(
                     err.kind(),
@@ -414,21 +417,11 @@ impl PyInbox {
             {
                 return Ok(());
             }
-            Err(err) => (0, Err(PyErr::from(err))),
+            Err(err) => (PyErr::from(err), "Fatal read error on socket transport"),
         };
-        match outcome {
-            (_, Ok(())) => Ok(()),
-            (n, Err(err)) => {
-                let what = if n == 0 {
-                    "Fatal read error on socket transport"
-                } else {
-                    "Fatal error: protocol.buffer_updated() call failed."
-                };
-                Self::transport(slf)?
-                    .call_method1(intern!(py, "_fatal_error"), (err.into_value(py), what))
-                    .map(drop)
-            }
-        }
+        Self::transport(slf)?
+            .call_method1(intern!(py, "_fatal_error"), (err.into_value(py), what))
+            .map(drop)
     }
 
     fn __await__(slf: Py<Self>) -> Py<Self> {
